@@ -1,0 +1,986 @@
+"""The `qtfm` dialect: quantized transformer operations on integer tensors.
+
+This is the first IR a model reaches after the ONNX frontend and the one every graph pass
+(fusion, integerization, embedding compression, scheduling) works on. Ops take and produce
+ranked tensors of integer type; signless `iN` is two's-complement signed, `uiN` is unsigned.
+Quantization parameters are dialect attributes (`#qtfm.requant<...>`, `#qtfm.softmax<...>`),
+never loose integers, and weights are referenced by name (`qtfm.weight`) from a side file so
+that large models stay cheap to parse. The exact integer semantics of every op are defined in
+docs/quantization.md and implemented by compiler/reference/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseArrayBase,
+    I64,
+    IntAttr,
+    IntegerAttr,
+    IntegerType,
+    Signedness,
+    StringAttr,
+    TensorType,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute, SSAValue
+from xdsl.irdl import (
+    IRDLOperation,
+    ParsePropInAttrDict,
+    irdl_attr_definition,
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+    traits_def,
+    var_operand_def,
+)
+from xdsl.parser import AttrParser
+from xdsl.printer import Printer
+from xdsl.traits import Pure
+from xdsl.utils.exceptions import VerifyException
+
+# ---------------------------------------------------------------------------------------------
+# Type helpers
+# ---------------------------------------------------------------------------------------------
+
+IntTensor = TensorType[IntegerType]
+
+
+def int_range(elem: Attribute) -> tuple[int, int]:
+    """The representable [lo, hi] of an integer element type (signless means signed)."""
+    if not isinstance(elem, IntegerType):
+        raise VerifyException(f"expected an integer element type, got {elem}")
+    width = elem.width.data
+    if elem.signedness.data == Signedness.UNSIGNED:
+        return 0, (1 << width) - 1
+    return -(1 << (width - 1)), (1 << (width - 1)) - 1
+
+
+def _tensor(value: SSAValue | Attribute, what: str) -> TensorType[IntegerType]:
+    typ = value.type if isinstance(value, SSAValue) else value
+    if not isinstance(typ, TensorType) or not isinstance(typ.element_type, IntegerType):
+        raise VerifyException(f"{what} must be a ranked tensor of integers, got {typ}")
+    if any(d < 0 for d in typ.get_shape()):
+        raise VerifyException(f"{what} must have a static shape, got {typ}")
+    return typ
+
+
+def _shape(value: SSAValue | Attribute, what: str) -> tuple[int, ...]:
+    return tuple(_tensor(value, what).get_shape())
+
+
+def broadcast_shapes(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | None:
+    """Numpy broadcasting of two static shapes, or None when they do not broadcast."""
+    out: list[int] = []
+    for i in range(max(len(a), len(b))):
+        x = a[len(a) - 1 - i] if i < len(a) else 1
+        y = b[len(b) - 1 - i] if i < len(b) else 1
+        if x != y and x != 1 and y != 1:
+            return None
+        out.append(max(x, y))
+    return tuple(reversed(out))
+
+
+def _require_wide_accumulator(op: Operation, result: SSAValue) -> None:
+    elem = _tensor(result, "result").element_type
+    if not (isinstance(elem, IntegerType) and elem.width.data >= 32):
+        raise VerifyException(
+            f"'{op.name}' without requant accumulates into its result, which must be i32 or "
+            f"wider, got {elem}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Attributes
+# ---------------------------------------------------------------------------------------------
+
+
+def _parse_int_or_list(parser: AttrParser) -> list[int]:
+    if parser.parse_optional_punctuation("[") is not None:
+        if parser.parse_optional_punctuation("]") is not None:
+            return []
+        values = [parser.parse_integer()]
+        while parser.parse_optional_punctuation(",") is not None:
+            values.append(parser.parse_integer())
+        parser.parse_punctuation("]")
+        return values
+    return [parser.parse_integer()]
+
+
+def _print_int_or_list(printer: Printer, values: Sequence[int]) -> None:
+    if len(values) == 1:
+        printer.print_string(str(values[0]))
+    else:
+        printer.print_string("[" + ", ".join(str(v) for v in values) + "]")
+
+
+def _checked(
+    parser: AttrParser, start: int, build: Callable[[], ParametrizedAttribute]
+) -> Sequence[Attribute]:
+    """Builds a parsed attribute, turning its verifier's complaint into a located error."""
+    try:
+        return build().parameters
+    except VerifyException as err:
+        parser.raise_error(str(err), start, parser.pos)
+
+
+ROUNDING_MODES = ("half_up", "floor")
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+
+
+@irdl_attr_definition
+class RequantAttr(ParametrizedAttribute):
+    """Fixed-point requantization: `clamp((x * mul + add + rnd) >> shift)` to n levels.
+
+    `rnd` is `1 << (shift - 1)` for `rounding = half_up` (the default, Deeploy's
+    RequantShift) and 0 for `rounding = floor`. `mul` and `add` are one value per tensor or one
+    per channel along `axis` (an index into the operand's dimensions). The clamp range is
+    `[-levels/2, levels/2 - 1]` when signed and `[0, levels - 1]` when unsigned.
+
+    Syntax: `#qtfm.requant<mul = 257, add = 0, shift = 16, levels = 256, signed>` and, per
+    channel, `#qtfm.requant<mul = [3, 5], add = [0, -1], shift = 8, levels = 256, unsigned,
+    axis = 1>`; `rounding = floor` is printed only when it is not the default.
+    """
+
+    name = "qtfm.requant"
+
+    mul: ArrayAttr[IntAttr]
+    add: ArrayAttr[IntAttr]
+    shift: IntAttr
+    levels: IntAttr
+    signed: IntAttr
+    axis: IntAttr
+    """The channel axis, or -1 for per-tensor parameters."""
+    rounding: StringAttr
+
+    @staticmethod
+    def get(
+        mul: int | Sequence[int],
+        add: int | Sequence[int],
+        shift: int,
+        levels: int = 256,
+        signed: bool = True,
+        axis: int | None = None,
+        rounding: str = "half_up",
+    ) -> RequantAttr:
+        muls = [mul] if isinstance(mul, int) else list(mul)
+        adds = [add] if isinstance(add, int) else list(add)
+        return RequantAttr(
+            ArrayAttr(IntAttr(int(v)) for v in muls),
+            ArrayAttr(IntAttr(int(v)) for v in adds),
+            IntAttr(int(shift)),
+            IntAttr(int(levels)),
+            IntAttr(1 if signed else 0),
+            IntAttr(-1 if axis is None else int(axis)),
+            StringAttr(rounding),
+        )
+
+    @property
+    def muls(self) -> list[int]:
+        return [v.data for v in self.mul.data]
+
+    @property
+    def adds(self) -> list[int]:
+        return [v.data for v in self.add.data]
+
+    @property
+    def is_signed(self) -> bool:
+        return bool(self.signed.data)
+
+    @property
+    def channel_axis(self) -> int | None:
+        return None if self.axis.data < 0 else self.axis.data
+
+    def clamp_range(self) -> tuple[int, int]:
+        n = self.levels.data
+        return (-(n // 2), n // 2 - 1) if self.is_signed else (0, n - 1)
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        start = parser.pos
+        with parser.in_angle_brackets():
+            parser.parse_keyword("mul")
+            parser.parse_punctuation("=")
+            mul = _parse_int_or_list(parser)
+            parser.parse_punctuation(",")
+            parser.parse_keyword("add")
+            parser.parse_punctuation("=")
+            add = _parse_int_or_list(parser)
+            parser.parse_punctuation(",")
+            parser.parse_keyword("shift")
+            parser.parse_punctuation("=")
+            shift = parser.parse_integer()
+            parser.parse_punctuation(",")
+            parser.parse_keyword("levels")
+            parser.parse_punctuation("=")
+            levels = parser.parse_integer()
+            parser.parse_punctuation(",")
+            signed = parser.parse_optional_keyword("signed") is not None
+            if not signed:
+                parser.parse_keyword("unsigned", " `signed` or `unsigned`")
+            axis, rounding = -1, "half_up"
+            while parser.parse_optional_punctuation(",") is not None:
+                if parser.parse_optional_keyword("axis") is not None:
+                    parser.parse_punctuation("=")
+                    axis = parser.parse_integer(allow_negative=False)
+                else:
+                    parser.parse_keyword("rounding", " `axis` or `rounding`")
+                    parser.parse_punctuation("=")
+                    rounding = parser.parse_identifier()
+        return _checked(
+            parser, start, lambda: RequantAttr.get(mul, add, shift, levels, signed, axis, rounding)
+        )
+
+    def print_parameters(self, printer: Printer) -> None:
+        with printer.in_angle_brackets():
+            printer.print_string("mul = ")
+            _print_int_or_list(printer, self.muls)
+            printer.print_string(", add = ")
+            _print_int_or_list(printer, self.adds)
+            printer.print_string(f", shift = {self.shift.data}, levels = {self.levels.data}, ")
+            printer.print_string("signed" if self.is_signed else "unsigned")
+            if self.channel_axis is not None:
+                printer.print_string(f", axis = {self.channel_axis}")
+            if self.rounding.data != "half_up":
+                printer.print_string(f", rounding = {self.rounding.data}")
+
+    def verify(self) -> None:
+        muls, adds = self.muls, self.adds
+        if not muls or not adds:
+            raise VerifyException("#qtfm.requant needs at least one `mul` and one `add`")
+        if not 0 <= self.shift.data <= 62:
+            raise VerifyException(
+                f"#qtfm.requant shift must be in [0, 62] (a right shift), got {self.shift.data}"
+            )
+        if self.levels.data < 2:
+            raise VerifyException(f"#qtfm.requant levels must be >= 2, got {self.levels.data}")
+        if self.rounding.data not in ROUNDING_MODES:
+            raise VerifyException(
+                f"#qtfm.requant rounding must be one of {', '.join(ROUNDING_MODES)}, "
+                f"got '{self.rounding.data}'"
+            )
+        for what, values in (("mul", muls), ("add", adds)):
+            bad = [v for v in values if not INT32_MIN <= v <= INT32_MAX]
+            if bad:
+                raise VerifyException(f"#qtfm.requant {what} {bad[0]} does not fit in int32")
+        per_channel = len(muls) > 1 or len(adds) > 1
+        if per_channel and self.channel_axis is None:
+            raise VerifyException("#qtfm.requant with several `mul`/`add` values needs `axis`")
+        if len(muls) > 1 and len(adds) > 1 and len(muls) != len(adds):
+            raise VerifyException(
+                f"#qtfm.requant has {len(muls)} multipliers but {len(adds)} offsets"
+            )
+
+    def channels(self) -> int:
+        return max(len(self.mul.data), len(self.add.data))
+
+    def verify_for(self, op: Operation, operand_shape: Sequence[int], result: SSAValue) -> None:
+        """Checks the attribute against the tensor it requantizes and the result type."""
+        axis = self.channel_axis
+        if axis is not None:
+            if axis >= len(operand_shape):
+                raise VerifyException(
+                    f"'{op.name}' requant axis {axis} is out of range for rank "
+                    f"{len(operand_shape)}"
+                )
+            if self.channels() not in (1, operand_shape[axis]):
+                raise VerifyException(
+                    f"'{op.name}' requant has {self.channels()} channels but dimension {axis} "
+                    f"has size {operand_shape[axis]}"
+                )
+        lo, hi = self.clamp_range()
+        tlo, thi = int_range(_tensor(result, "result").element_type)
+        if lo < tlo or hi > thi:
+            raise VerifyException(
+                f"'{op.name}' requant clamps to [{lo}, {hi}], which does not fit the result "
+                f"element type {_tensor(result, 'result').element_type} ([{tlo}, {thi}])"
+            )
+
+
+class _IntRecordAttr(ParametrizedAttribute):
+    """An attribute that is a fixed, ordered record of named integers: `<a = 1, b = 2>`.
+
+    Subclasses list their fields as `IntAttr` annotations and add range checks in
+    `check()`; parsing, printing and construction from keywords are shared.
+    """
+
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def get(cls, **values: int):  # noqa: ANN206
+        missing = [f for f in cls.FIELDS if f not in values]
+        if missing:
+            raise ValueError(f"#{cls.name} is missing {', '.join(missing)}")
+        return cls(*(IntAttr(int(values[f])) for f in cls.FIELDS))
+
+    def value(self, field: str) -> int:
+        return getattr(self, field).data
+
+    def as_dict(self) -> dict[str, int]:
+        return {f: self.value(f) for f in self.FIELDS}
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        start = parser.pos
+        values: list[Attribute] = []
+        with parser.in_angle_brackets():
+            for i, field in enumerate(cls.FIELDS):
+                if i:
+                    parser.parse_punctuation(",")
+                parser.parse_keyword(field)
+                parser.parse_punctuation("=")
+                values.append(IntAttr(parser.parse_integer()))
+        return _checked(parser, start, lambda: cls.new(values))
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string(
+            "<" + ", ".join(f"{f} = {self.value(f)}" for f in self.FIELDS) + ">"
+        )
+
+    def verify(self) -> None:
+        self.check(self.as_dict())
+
+    def check(self, v: dict[str, int]) -> None:
+        pass
+
+    def _positive(self, v: dict[str, int], *names: str) -> None:
+        for name in names:
+            if v[name] <= 0:
+                raise VerifyException(f"#{self.name} {name} must be positive, got {v[name]}")
+
+
+def _levels_ok(attr: _IntRecordAttr, levels: int) -> None:
+    if levels < 2:
+        raise VerifyException(f"#{attr.name} levels must be >= 2, got {levels}")
+
+
+@irdl_attr_definition
+class SoftmaxAttr(_IntRecordAttr):
+    """I-BERT integer softmax parameters (Deeploy's iSoftmax): the second-order polynomial
+    `coeff_a * (p + coeff_b)^2 + coeff_c` approximates exp on [-ln2, 0] in units where `log2`
+    is ln 2, and the result has `levels` levels."""
+
+    name = "qtfm.softmax"
+    FIELDS = ("coeff_a", "coeff_b", "coeff_c", "log2", "levels")
+    coeff_a: IntAttr
+    coeff_b: IntAttr
+    coeff_c: IntAttr
+    log2: IntAttr
+    levels: IntAttr
+
+    def check(self, v: dict[str, int]) -> None:
+        self._positive(v, "log2")
+        _levels_ok(self, v["levels"])
+
+
+@irdl_attr_definition
+class RMSNormAttr(_IntRecordAttr):
+    """Integer RMSNorm parameters (Deeploy's iRMSNorm): the weighted, normalised value is
+    shifted right by `shift` (log2 of D) and clamped to `levels` signed levels."""
+
+    name = "qtfm.rmsnorm"
+    FIELDS = ("shift", "levels")
+    shift: IntAttr
+    levels: IntAttr
+
+    def check(self, v: dict[str, int]) -> None:
+        if not 0 <= v["shift"] <= 62:
+            raise VerifyException(f"#qtfm.rmsnorm shift must be in [0, 62], got {v['shift']}")
+        _levels_ok(self, v["levels"])
+
+
+@irdl_attr_definition
+class LayerNormAttr(_IntRecordAttr):
+    """Integer LayerNorm parameters: after centring, scaling by the integer standard deviation
+    and adding the bias, the value is shifted right by `shift` and clamped to `levels` signed
+    levels."""
+
+    name = "qtfm.layernorm"
+    FIELDS = ("shift", "levels")
+    shift: IntAttr
+    levels: IntAttr
+
+    def check(self, v: dict[str, int]) -> None:
+        if not 0 <= v["shift"] <= 62:
+            raise VerifyException(f"#qtfm.layernorm shift must be in [0, 62], got {v['shift']}")
+        _levels_ok(self, v["levels"])
+
+
+@irdl_attr_definition
+class HardswishAttr(_IntRecordAttr):
+    """Integer hardswish parameters (Deeploy's iHardswish), in the input's units: `three` and
+    `six` are 3 and 6 quantized, `one_over_six` is 1/6 as a fixed-point multiplier."""
+
+    name = "qtfm.hardswish"
+    FIELDS = ("one_over_six", "six", "three")
+    one_over_six: IntAttr
+    six: IntAttr
+    three: IntAttr
+
+    def check(self, v: dict[str, int]) -> None:
+        self._positive(v, "one_over_six", "six")
+        if v["three"] < 0:
+            raise VerifyException(f"#qtfm.hardswish three must be >= 0, got {v['three']}")
+
+
+@irdl_attr_definition
+class GeluAttr(_IntRecordAttr):
+    """I-BERT integer GELU (i-GELU) parameters: `b` is -1.769 in the input's units after
+    dividing by sqrt(2), `one` is 1 at the polynomial's output scale."""
+
+    name = "qtfm.gelu"
+    FIELDS = ("b", "one")
+    b: IntAttr
+    one: IntAttr
+
+    def check(self, v: dict[str, int]) -> None:
+        if v["b"] >= 0:
+            raise VerifyException(f"#qtfm.gelu b must be negative, got {v['b']}")
+        self._positive(v, "one")
+
+
+@irdl_attr_definition
+class DivAttr(_IntRecordAttr):
+    """QuantLib's TrueIntegerDiv parameters: divide by the integer `y` as a multiplication
+    by a fixed-point reciprocal with `delta` (a power of two) as its scale; `eta` and `eps`
+    are the reciprocal's rounding parameters."""
+
+    name = "qtfm.div"
+    FIELDS = ("delta", "eps", "eta", "y")
+    delta: IntAttr
+    eps: IntAttr
+    eta: IntAttr
+    y: IntAttr
+
+    def check(self, v: dict[str, int]) -> None:
+        self._positive(v, "delta", "eta")
+        if v["delta"] & (v["delta"] - 1):
+            raise VerifyException(f"#qtfm.div delta must be a power of two, got {v['delta']}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Operations
+# ---------------------------------------------------------------------------------------------
+
+
+class _QtfmOp(IRDLOperation):
+    irdl_options = (ParsePropInAttrDict(),)
+
+
+@irdl_op_definition
+class WeightOp(_QtfmOp):
+    """A constant tensor stored outside the IR, by name, in the module's weight file.
+
+    The enclosing module names the file with `qtfm.weights = "file.npz"` (a path relative to
+    the IR file); big tensors never appear inline. `%w = qtfm.weight "l0.wq" : tensor<64x64xi8>`
+    """
+
+    name = "qtfm.weight"
+    sym = prop_def(StringAttr)
+    result = result_def(IntTensor)
+    traits = traits_def(Pure())
+    assembly_format = "$sym attr-dict `:` type($result)"
+
+    def __init__(self, name: str, typ: Attribute) -> None:
+        super().__init__(properties={"sym": StringAttr(name)}, result_types=[typ])
+
+    def verify_(self) -> None:
+        _tensor(self.result, "weight")
+        if not self.sym.data:
+            raise VerifyException("'qtfm.weight' needs a non-empty name")
+
+
+@irdl_op_definition
+class EmbeddingOp(_QtfmOp):
+    """Row lookup: `out[i..., :] = table[ids[i...], :]`. Ids out of range are an error."""
+
+    name = "qtfm.embedding"
+    table = operand_def(IntTensor)
+    ids = operand_def(IntTensor)
+    result = result_def(IntTensor)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$table `[` $ids `]` attr-dict `:` functional-type(operands, results)"
+    )
+
+    def verify_(self) -> None:
+        table = _shape(self.table, "table")
+        ids = _shape(self.ids, "ids")
+        if len(table) != 2:
+            raise VerifyException(f"'qtfm.embedding' table must be 2-D, got shape {table}")
+        expected = (*ids, table[1])
+        if _shape(self.result, "result") != expected:
+            raise VerifyException(
+                f"'qtfm.embedding' result shape must be {expected}, got "
+                f"{_shape(self.result, 'result')}"
+            )
+        if self.result.type.element_type != self.table.type.element_type:
+            raise VerifyException("'qtfm.embedding' result element type must match the table")
+
+
+def matmul_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | None:
+    """Numpy matmul result shape for operands of rank >= 2, or None when incompatible."""
+    if len(a) < 2 or len(b) < 2 or a[-1] != b[-2]:
+        return None
+    batch = broadcast_shapes(a[:-2], b[:-2])
+    return None if batch is None else (*batch, a[-2], b[-1])
+
+
+class _AccumulatingOp(_QtfmOp):
+    """Ops whose exact integer result is either kept (i32 or wider) or requantized."""
+
+    requant = opt_prop_def(RequantAttr)
+    result = result_def(IntTensor)
+
+    def accumulator_shape(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def _verify_result(self, shape: tuple[int, ...]) -> None:
+        got = _shape(self.result, "result")
+        if got != shape:
+            raise VerifyException(
+                f"'{self.name}' result shape must be {shape}, got {got}"
+            )
+        if self.requant is None:
+            _require_wide_accumulator(self, self.result)
+        else:
+            self.requant.verify_for(self, shape, self.result)
+
+
+@irdl_op_definition
+class MatmulOp(_AccumulatingOp):
+    """Batched integer matrix product with numpy broadcasting of the batch dimensions;
+    products are summed exactly (int32 accumulation on targets) and optionally requantized.
+
+    `%y = qtfm.matmul %a, %b : (tensor<2x16x8xi8>, tensor<2x8x16xi8>) -> tensor<2x16x16xi32>`
+    """
+
+    name = "qtfm.matmul"
+    lhs = operand_def(IntTensor)
+    rhs = operand_def(IntTensor)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$lhs `,` $rhs (`requant` qualified($requant)^)? attr-dict `:` functional-type(operands, results)"
+    )
+
+    def verify_(self) -> None:
+        a, b = _shape(self.lhs, "lhs"), _shape(self.rhs, "rhs")
+        shape = matmul_shape(a, b)
+        if shape is None:
+            raise VerifyException(f"'qtfm.matmul' operand shapes {a} and {b} are incompatible")
+        self._verify_result(shape)
+
+
+@irdl_op_definition
+class LinearOp(_AccumulatingOp):
+    """A fully connected layer: `x[..., K] @ w[K, N] (+ bias[N])`, exact, then optionally
+    requantized. The weight is a constant in K x N layout; the bias is int32.
+
+    `%y = qtfm.linear %x, %w, %b requant #qtfm.requant<...> : (...) -> tensor<16x64xi8>`
+    """
+
+    name = "qtfm.linear"
+    input = operand_def(IntTensor)
+    weight = operand_def(IntTensor)
+    bias = opt_operand_def(IntTensor)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$input `,` $weight (`,` $bias^)? (`requant` qualified($requant)^)? attr-dict `:` "
+        "functional-type(operands, results)"
+    )
+
+    def verify_(self) -> None:
+        x, w = _shape(self.input, "input"), _shape(self.weight, "weight")
+        if len(w) != 2:
+            raise VerifyException(f"'qtfm.linear' weight must be 2-D (K x N), got shape {w}")
+        if not x or x[-1] != w[0]:
+            raise VerifyException(
+                f"'qtfm.linear' input's last dimension must equal the weight's K = {w[0]}, "
+                f"got input shape {x}"
+            )
+        if self.bias is not None and _shape(self.bias, "bias") != (w[1],):
+            raise VerifyException(
+                f"'qtfm.linear' bias must have shape ({w[1]},), got {_shape(self.bias, 'bias')}"
+            )
+        self._verify_result((*x[:-1], w[1]))
+
+
+class _ElementwiseBinaryOp(_AccumulatingOp):
+    lhs = operand_def(IntTensor)
+    rhs = operand_def(IntTensor)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$lhs `,` $rhs (`requant` qualified($requant)^)? attr-dict `:` functional-type(operands, results)"
+    )
+
+    def verify_(self) -> None:
+        a, b = _shape(self.lhs, "lhs"), _shape(self.rhs, "rhs")
+        shape = broadcast_shapes(a, b)
+        if shape is None:
+            raise VerifyException(f"'{self.name}' operand shapes {a} and {b} do not broadcast")
+        self._verify_result(shape)
+
+
+@irdl_op_definition
+class AddOp(_ElementwiseBinaryOp):
+    """Elementwise exact sum with numpy broadcasting, optionally requantized."""
+
+    name = "qtfm.add"
+
+
+@irdl_op_definition
+class MulOp(_ElementwiseBinaryOp):
+    """Elementwise exact product with numpy broadcasting, optionally requantized."""
+
+    name = "qtfm.mul"
+
+
+class _UnaryOp(_QtfmOp):
+    input = operand_def(IntTensor)
+    result = result_def(IntTensor)
+    traits = traits_def(Pure())
+
+    def _same_shape(self) -> tuple[int, ...]:
+        x = _shape(self.input, "input")
+        if _shape(self.result, "result") != x:
+            raise VerifyException(
+                f"'{self.name}' result shape must equal the input shape {x}, got "
+                f"{_shape(self.result, 'result')}"
+            )
+        return x
+
+
+@irdl_op_definition
+class RequantOp(_UnaryOp):
+    """`%y = qtfm.requant %x #qtfm.requant<...> : tensor<16xi32> -> tensor<16xi8>`"""
+
+    name = "qtfm.requant"
+    params = prop_def(RequantAttr)
+    assembly_format = "$input `,` qualified($params) attr-dict `:` type($input) `->` type($result)"
+
+    def verify_(self) -> None:
+        self.params.verify_for(self, self._same_shape(), self.result)
+
+
+def _verify_clamped(op: _UnaryOp, levels: int) -> None:
+    lo, hi = -(levels // 2), levels // 2 - 1
+    tlo, thi = int_range(op.result.type.element_type)
+    if lo < tlo or hi > thi:
+        raise VerifyException(
+            f"'{op.name}' produces values in [{lo}, {hi}], which do not fit the result element "
+            f"type {op.result.type.element_type}"
+        )
+
+
+@irdl_op_definition
+class SoftmaxOp(_UnaryOp):
+    """Integer softmax along the last axis (I-BERT / Deeploy iSoftmax)."""
+
+    name = "qtfm.softmax"
+    params = prop_def(SoftmaxAttr)
+    assembly_format = "$input `,` qualified($params) attr-dict `:` type($input) `->` type($result)"
+
+    def verify_(self) -> None:
+        self._same_shape()
+        _verify_clamped(self, self.params.value("levels"))
+
+
+class _NormOp(_QtfmOp):
+    input = operand_def(IntTensor)
+    weight = operand_def(IntTensor)
+    result = result_def(IntTensor)
+    traits = traits_def(Pure())
+
+    def _verify_norm(self, levels: int) -> int:
+        x = _shape(self.input, "input")
+        if not x:
+            raise VerifyException(f"'{self.name}' input must have rank >= 1")
+        if _shape(self.result, "result") != x:
+            raise VerifyException(f"'{self.name}' result shape must equal the input shape {x}")
+        for operand, what in ((self.weight, "weight"), *self._extra_vectors()):
+            if _shape(operand, what) != (x[-1],):
+                raise VerifyException(
+                    f"'{self.name}' {what} must have shape ({x[-1]},), got "
+                    f"{_shape(operand, what)}"
+                )
+        _verify_clamped(self, levels)  # type: ignore[arg-type]
+        return x[-1]
+
+    def _extra_vectors(self) -> list[tuple[SSAValue, str]]:
+        return []
+
+
+@irdl_op_definition
+class RMSNormOp(_NormOp):
+    """Integer RMSNorm along the last axis (Deeploy iRMSNorm); weight is int32."""
+
+    name = "qtfm.rmsnorm"
+    params = prop_def(RMSNormAttr)
+    assembly_format = (
+        "$input `,` $weight `,` qualified($params) attr-dict `:` functional-type(operands, results)"
+    )
+
+    def verify_(self) -> None:
+        self._verify_norm(self.params.value("levels"))
+
+
+@irdl_op_definition
+class LayerNormOp(_NormOp):
+    """Integer LayerNorm along the last axis; weight and bias are int32."""
+
+    name = "qtfm.layernorm"
+    bias = operand_def(IntTensor)
+    params = prop_def(LayerNormAttr)
+    assembly_format = (
+        "$input `,` $weight `,` $bias `,` qualified($params) attr-dict `:` functional-type(operands, results)"
+    )
+
+    def _extra_vectors(self) -> list[tuple[SSAValue, str]]:
+        return [(self.bias, "bias")]
+
+    def verify_(self) -> None:
+        self._verify_norm(self.params.value("levels"))
+
+
+@irdl_op_definition
+class HardswishOp(_UnaryOp):
+    """Integer hardswish (Deeploy iHardswish), exact, into an i32 result to be requantized."""
+
+    name = "qtfm.hardswish"
+    params = prop_def(HardswishAttr)
+    assembly_format = "$input `,` qualified($params) attr-dict `:` type($input) `->` type($result)"
+
+    def verify_(self) -> None:
+        self._same_shape()
+        _require_wide_accumulator(self, self.result)
+
+
+@irdl_op_definition
+class GeluOp(_UnaryOp):
+    """Integer GELU (I-BERT i-GELU), exact, into an i32 result to be requantized."""
+
+    name = "qtfm.gelu"
+    params = prop_def(GeluAttr)
+    assembly_format = "$input `,` qualified($params) attr-dict `:` type($input) `->` type($result)"
+
+    def verify_(self) -> None:
+        self._same_shape()
+        _require_wide_accumulator(self, self.result)
+
+
+@irdl_op_definition
+class DivOp(_UnaryOp):
+    """Division by a constant as a fixed-point reciprocal (QuantLib TrueIntegerDiv)."""
+
+    name = "qtfm.div"
+    params = prop_def(DivAttr)
+    assembly_format = "$input `,` qualified($params) attr-dict `:` type($input) `->` type($result)"
+
+    def verify_(self) -> None:
+        self._same_shape()
+        _require_wide_accumulator(self, self.result)
+
+
+def _same_element_type(op: Operation, *values: SSAValue) -> None:
+    elem = op.results[0].type.element_type  # type: ignore[attr-defined]
+    for v in values:
+        if v.type.element_type != elem:  # type: ignore[attr-defined]
+            raise VerifyException(
+                f"'{op.name}' operand element type {v.type.element_type} must match the "  # type: ignore[attr-defined]
+                f"result element type {elem}"
+            )
+
+
+def _i64_array(values: Sequence[int]) -> DenseArrayBase:
+    return DenseArrayBase.from_list(i64, list(values))
+
+
+@irdl_op_definition
+class TransposeOp(_UnaryOp):
+    """`result.shape[i] = input.shape[perm[i]]`."""
+
+    name = "qtfm.transpose"
+    perm = prop_def(DenseArrayBase)
+    assembly_format = "$input `perm` `=` qualified($perm) attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, perm: Sequence[int], result_type: Attribute) -> None:
+        super().__init__(
+            operands=[input], properties={"perm": _i64_array(perm)}, result_types=[result_type]
+        )
+
+    def verify_(self) -> None:
+        x = _shape(self.input, "input")
+        perm = list(self.perm.get_values())
+        if sorted(perm) != list(range(len(x))):
+            raise VerifyException(
+                f"'qtfm.transpose' perm {perm} is not a permutation of 0..{len(x) - 1}"
+            )
+        expected = tuple(x[p] for p in perm)
+        if _shape(self.result, "result") != expected:
+            raise VerifyException(
+                f"'qtfm.transpose' result shape must be {expected}, got "
+                f"{_shape(self.result, 'result')}"
+            )
+        _same_element_type(self, self.input)
+
+
+@irdl_op_definition
+class ReshapeOp(_UnaryOp):
+    """Row-major reshape to the static result type; the element count is preserved."""
+
+    name = "qtfm.reshape"
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def verify_(self) -> None:
+        x, y = _shape(self.input, "input"), _shape(self.result, "result")
+        nx = ny = 1
+        for d in x:
+            nx *= d
+        for d in y:
+            ny *= d
+        if nx != ny:
+            raise VerifyException(
+                f"'qtfm.reshape' cannot reshape {nx} elements {x} into {ny} elements {y}"
+            )
+        _same_element_type(self, self.input)
+
+
+@irdl_op_definition
+class SliceOp(_UnaryOp):
+    """Static strided slice: dimension i keeps `starts[i] + k * strides[i]` for
+    `k < result.shape[i]`; every index must be in bounds. Strides are positive."""
+
+    name = "qtfm.slice"
+    starts = prop_def(DenseArrayBase)
+    strides = prop_def(DenseArrayBase)
+    assembly_format = (
+        "$input `starts` `=` qualified($starts) `strides` `=` qualified($strides) attr-dict `:` "
+        "type($input) `->` type($result)"
+    )
+
+    def verify_(self) -> None:
+        x, y = _shape(self.input, "input"), _shape(self.result, "result")
+        starts, strides = list(self.starts.get_values()), list(self.strides.get_values())
+        if not len(x) == len(y) == len(starts) == len(strides):
+            raise VerifyException(
+                f"'qtfm.slice' needs one start and stride per dimension of the rank-{len(x)} "
+                f"input, got {len(starts)} starts, {len(strides)} strides and a rank-{len(y)} "
+                "result"
+            )
+        for i, (n, m, s, st) in enumerate(zip(x, y, starts, strides, strict=True)):
+            if st <= 0:
+                raise VerifyException(f"'qtfm.slice' stride {st} in dimension {i} must be > 0")
+            if s < 0 or (m > 0 and s + (m - 1) * st >= n):
+                raise VerifyException(
+                    f"'qtfm.slice' dimension {i}: {m} elements from {s} by {st} leave the "
+                    f"input's {n}"
+                )
+        _same_element_type(self, self.input)
+
+
+@irdl_op_definition
+class ConcatOp(_QtfmOp):
+    """Concatenation along `axis` (non-negative)."""
+
+    name = "qtfm.concat"
+    inputs = var_operand_def(IntTensor)
+    axis = prop_def(IntegerAttr[I64])
+    result = result_def(IntTensor)
+    traits = traits_def(Pure())
+    assembly_format = "$inputs attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        if not self.inputs:
+            raise VerifyException("'qtfm.concat' needs at least one input")
+        axis = self.axis.value.data
+        shapes = [_shape(v, "input") for v in self.inputs]
+        rank = len(shapes[0])
+        if not 0 <= axis < rank:
+            raise VerifyException(f"'qtfm.concat' axis {axis} is out of range for rank {rank}")
+        for s in shapes:
+            if len(s) != rank or any(
+                d != e for i, (d, e) in enumerate(zip(s, shapes[0], strict=True)) if i != axis
+            ):
+                raise VerifyException(
+                    f"'qtfm.concat' input shapes {shapes} differ outside axis {axis}"
+                )
+        expected = list(shapes[0])
+        expected[axis] = sum(s[axis] for s in shapes)
+        if _shape(self.result, "result") != tuple(expected):
+            raise VerifyException(
+                f"'qtfm.concat' result shape must be {tuple(expected)}, got "
+                f"{_shape(self.result, 'result')}"
+            )
+        _same_element_type(self, *self.inputs)
+
+
+@irdl_op_definition
+class KVAppendOp(_QtfmOp):
+    """Writes `update` into a fixed-capacity cache at position `pos` along `axis`:
+    `result = cache` except `result[..., pos:pos+t, ...] = update`. The cache keeps its
+    shape, so targets update it in place; `pos + t` beyond the capacity is an error.
+
+    `%k1 = qtfm.kv_append %k0[%pos], %new {axis = 2 : i64} : (...) -> tensor<1x4x128x16xi8>`
+    """
+
+    name = "qtfm.kv_append"
+    cache = operand_def(IntTensor)
+    pos = operand_def(TensorType[IntegerType])
+    update = operand_def(IntTensor)
+    axis = prop_def(IntegerAttr[I64])
+    result = result_def(IntTensor)
+    assembly_format = (
+        "$cache `[` $pos `]` `,` $update attr-dict `:` functional-type(operands, results)"
+    )
+
+    def verify_(self) -> None:
+        cache, update = _shape(self.cache, "cache"), _shape(self.update, "update")
+        if _shape(self.pos, "pos") != ():
+            raise VerifyException("'qtfm.kv_append' pos must be a 0-d integer tensor")
+        axis = self.axis.value.data
+        if len(cache) != len(update) or not 0 <= axis < len(cache):
+            raise VerifyException(
+                f"'qtfm.kv_append' needs cache and update of equal rank and an axis in range, "
+                f"got {cache}, {update}, axis {axis}"
+            )
+        for i, (c, u) in enumerate(zip(cache, update, strict=True)):
+            if (i == axis and u > c) or (i != axis and u != c):
+                raise VerifyException(
+                    f"'qtfm.kv_append' update shape {update} does not fit cache {cache} "
+                    f"along axis {axis}"
+                )
+        if _shape(self.result, "result") != cache:
+            raise VerifyException("'qtfm.kv_append' result type must equal the cache type")
+        _same_element_type(self, self.cache, self.update)
+
+
+QTFM = Dialect(
+    "qtfm",
+    [
+        WeightOp,
+        EmbeddingOp,
+        MatmulOp,
+        LinearOp,
+        AddOp,
+        MulOp,
+        RequantOp,
+        SoftmaxOp,
+        RMSNormOp,
+        LayerNormOp,
+        HardswishOp,
+        GeluOp,
+        DivOp,
+        TransposeOp,
+        ReshapeOp,
+        SliceOp,
+        ConcatOp,
+        KVAppendOp,
+    ],
+    [RequantAttr, SoftmaxAttr, RMSNormAttr, LayerNormAttr, HardswishAttr, GeluAttr, DivAttr],
+)
