@@ -668,19 +668,21 @@ class RequantOp(_UnaryOp):
         self.params.verify_for(self, self._same_shape(), self.result)
 
 
-def _verify_clamped(op: _UnaryOp, levels: int) -> None:
-    lo, hi = -(levels // 2), levels // 2 - 1
-    tlo, thi = int_range(op.result.type.element_type)
+def _verify_clamped(op: IRDLOperation, levels: int, signed: bool = True) -> None:
+    lo, hi = (-(levels // 2), levels // 2 - 1) if signed else (0, levels - 1)
+    elem = _tensor(op.results[0], "result").element_type
+    tlo, thi = int_range(elem)
     if lo < tlo or hi > thi:
         raise VerifyException(
             f"'{op.name}' produces values in [{lo}, {hi}], which do not fit the result element "
-            f"type {op.result.type.element_type}"
+            f"type {elem}"
         )
 
 
 @irdl_op_definition
 class SoftmaxOp(_UnaryOp):
-    """Integer softmax along the last axis (I-BERT / Deeploy iSoftmax)."""
+    """Integer softmax along the last axis (I-BERT / Deeploy iSoftmax); the result is
+    unsigned, in [0, levels - 1], with levels - 1 standing for probability 1."""
 
     name = "qtfm.softmax"
     params = prop_def(SoftmaxAttr)
@@ -688,7 +690,7 @@ class SoftmaxOp(_UnaryOp):
 
     def verify_(self) -> None:
         self._same_shape()
-        _verify_clamped(self, self.params.value("levels"))
+        _verify_clamped(self, self.params.value("levels"), signed=False)
 
 
 class _NormOp(_QtfmOp):
@@ -709,7 +711,7 @@ class _NormOp(_QtfmOp):
                     f"'{self.name}' {what} must have shape ({x[-1]},), got "
                     f"{_shape(operand, what)}"
                 )
-        _verify_clamped(self, levels)  # type: ignore[arg-type]
+        _verify_clamped(self, levels)
         return x[-1]
 
     def _extra_vectors(self) -> list[tuple[SSAValue, str]]:

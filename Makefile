@@ -1,0 +1,54 @@
+# mote: `make demo` and `make test` do all the set-up they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEBIAN_PACKAGES := gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-user \
+                   qemu-system-misc clang-19 lld-19 llvm-19
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEMO_DIR ?= out/demo
+
+.PHONY: setup demo test test-py test-filecheck lint bench clean apt-packages
+
+setup: $(STAMP) apt-packages
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# Installs the cross compilers and emulators (shared/TOOLCHAIN.md) only when one is missing.
+apt-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+demo: setup
+	$(BIN)/python -m compiler.tools.demo $(DEMO_DIR)
+
+test: setup
+	$(BIN)/ruff check compiler dialects tests benchmarks
+	$(BIN)/python -m pytest tests
+	$(BIN)/lit -v tests/filecheck
+
+test-py: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+test-filecheck: $(STAMP)
+	$(BIN)/lit -v tests/filecheck
+
+lint: $(STAMP)
+	$(BIN)/ruff check compiler dialects tests benchmarks
+
+bench: setup
+	$(BIN)/python -m pytest benchmarks --benchmark-only
+
+clean:
+	rm -rf out build *.egg-info .pytest_cache .ruff_cache

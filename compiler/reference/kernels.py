@@ -1,0 +1,348 @@
+"""Exact integer reference kernels: the golden semantics of mote's quantized ops.
+
+Every function here is a pure numpy implementation of one integer operator as it
+appears in integerized (QuantLib / PACT exported) networks, such as the Deeploy
+test networks (RequantShift, iSoftmax, iRMSNorm, iHardswish, TrueIntegerDiv,
+integer MatMul / Gemm / Add / Mul).  The formulas were checked bit-for-bit
+against the golden outputs of the Deeploy integer tests (Kernels/Integer/* and
+Models/microLlama/INT8/*): with these kernels plus plain reshape / transpose /
+concat / slice, every output value of every network is reproduced exactly.
+
+Conventions
+-----------
+* Tensors are ``np.ndarray`` of dtype int64; scalar parameters are Python ints.
+  Integer inputs of a narrower integer dtype are widened to int64; float inputs
+  are rejected (ONNX stores integer constants as FLOAT tensors: convert them
+  exactly before calling).
+* All arithmetic is exact int64 arithmetic.  ``>>`` is an arithmetic shift,
+  i.e. ``a >> s == floor(a / 2**s)`` also for negative ``a``.  ``//`` is floor
+  division; C-style truncating division is spelled out as :func:`trunc_div`.
+* None of the intermediates of the reference networks comes close to the int64
+  range; the docstrings note where an intermediate can exceed int32, which is
+  what a C lowering has to care about.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "requant",
+    "isqrt",
+    "trunc_div",
+    "softmax_ibert",
+    "rmsnorm",
+    "layernorm",
+    "gelu",
+    "hardswish",
+    "true_integer_div",
+    "matmul",
+    "gemm",
+    "add",
+    "mul",
+]
+
+
+def _i64(x: np.ndarray | int) -> np.ndarray:
+    """Return ``x`` as an int64 array; reject non-integer dtypes."""
+    a = np.asarray(x)
+    if a.dtype.kind not in "iub":
+        raise TypeError(f"expected an integer array, got dtype {a.dtype}")
+    return a.astype(np.int64, copy=False)
+
+
+def requant(
+    acc: np.ndarray,
+    mul: np.ndarray | int,
+    add: np.ndarray | int,
+    shift: int,
+    lo: int,
+    hi: int,
+) -> np.ndarray:
+    """RequantShift: scale, round, shift and clamp an integer accumulator.
+
+    ``y = clamp(((acc * mul + add) + r) >> shift, lo, hi)`` with rounding term
+    ``r = 2**(shift-1)`` if ``shift > 0`` else ``0``.
+
+    * ``>>`` is an arithmetic shift (floor division by ``2**shift``), so together
+      with ``r`` this rounds half up (towards +inf), also for negative values.
+    * ``shift = log2(div)``: the ONNX ``div`` attribute is always a power of two
+      (65536 in all reference networks).  The rounding term is *not* part of the
+      stored ``add`` constant; the kernel adds it (without it 40-90 % of the
+      golden values differ).
+    * ``mul`` and ``add`` are scalars or arrays broadcastable to ``acc``; the
+      caller broadcasts per-channel / per-row constants (e.g. a ``(M, 1)``
+      constant against an ``(M, N)`` Gemm output is per row; ``(1, H, 1, 1)``
+      against ``(1, H, S, S)`` is per head).
+    * Clamp bounds: signed output with ``n_levels`` levels is
+      ``[-n_levels/2, n_levels/2 - 1]``; unsigned is ``[0, n_levels - 1]``.
+      (The ONNX attribute is called ``n_levels_out`` in QuantLib exports and
+      ``n_levels`` in hand-built Deeploy kernel tests; same meaning.)
+    * ``acc * mul + add + r`` must be computed in a wide enough type: on the
+      reference data its magnitude reaches 2.2e7; a static worst-case bound
+      over the reference graphs (int8-range inputs) is 1.05e9 -- still below
+      2**31 but within a factor of two, so a C lowering should either prove the
+      bound per node or accumulate in int64.
+    """
+    acc = _i64(acc)
+    mul = _i64(mul)
+    add = _i64(add)
+    if shift < 0:
+        raise ValueError("shift must be >= 0")
+    rnd = (1 << (shift - 1)) if shift > 0 else 0
+    y = (acc * mul + add + rnd) >> shift
+    return np.clip(y, lo, hi)
+
+
+def isqrt(x: np.ndarray) -> np.ndarray:
+    """Elementwise floor integer square root of non-negative int64 values.
+
+    ``isqrt(x) = max{ r >= 0 : r*r <= x }``, i.e. ``floor(sqrt(x))`` computed
+    exactly (no floating point).  This is the value found by the binary search
+    in Deeploy's ``_plp_sqrt_q32`` (with ``fracBits = 0``) and equals QuantLib's
+    ``floor(sqrt(v))`` for the operands iRMSNorm produces.
+
+    Implementation: bit-by-bit construction of the root from bit 31 down to bit
+    0, accepting a candidate ``c`` iff ``c <= x // c`` (overflow free for every
+    non-negative int64).
+    """
+    x = _i64(x)
+    if np.any(x < 0):
+        raise ValueError("isqrt of a negative value")
+    r = np.zeros_like(x)
+    for bit in range(31, -1, -1):
+        cand = r | np.int64(1 << bit)
+        ok = cand <= x // cand
+        r = np.where(ok, cand, r)
+    return r
+
+
+def trunc_div(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
+    """C-style integer division, truncating toward zero, elementwise.
+
+    ``trunc_div(a, b) = sign(a*b) * (|a| // |b|)``; e.g. ``trunc_div(-7, 2) == -3``
+    while ``-7 // 2 == -4``.  ``b`` must be non-zero.
+    """
+    a = _i64(a)
+    b = _i64(b)
+    if np.any(b == 0):
+        raise ZeroDivisionError("trunc_div by zero")
+    q = np.abs(a) // np.abs(b)
+    return np.where((a < 0) != (b < 0), -q, q)
+
+
+def softmax_ibert(
+    x: np.ndarray,
+    coeff_a: int,
+    coeff_b: int,
+    coeff_c: int,
+    log2: int,
+    n_levels: int,
+) -> np.ndarray:
+    """iSoftmax: I-BERT integer softmax along the last axis.
+
+    For each row (last axis) of ``x``::
+
+        xt = x - max(x)                      # xt <= 0
+        z  = floor(-xt / log2)               # >= 0, so floor == C truncation
+        p  = xt + z * log2                   # in (-log2, 0]
+        e  = (coeff_a * (p + coeff_b)**2 + coeff_c) >> z     # floor(poly / 2**z)
+        s  = sum(e)                          # over the row
+        y  = clamp(floor(e * (n_levels - 1) / s), 0, n_levels - 1)
+
+    * The result is *unsigned*, in ``[0, n_levels - 1]`` (no ``-n_levels/2``
+      offset; the golden data has e.g. values 17..55 for a row of 8).
+    * z is not clamped in the reference semantics; any clamp to ``z <= 31`` (as
+      in Deeploy's C kernel) is equivalent as long as ``poly < 2**31``, since
+      then ``e == 0`` for every ``z >= 31``.  Here ``z`` is clamped to 63 only to
+      keep numpy's shift defined (``poly < 2**63`` gives 0 / -1 either way).
+    * The final division is floor division of non-negative values (``s > 0``
+      because the row maximum contributes ``coeff_a*coeff_b**2 + coeff_c > 0``).
+    * Magnitudes: ``poly <= coeff_a*coeff_b**2 + coeff_c`` (1.8e5 in the
+      reference nets); ``e * (n_levels - 1)`` reaches 4.6e7 and the row sum
+      1.2e6 -- within int32 / uint32, but ``e * (n_levels-1)`` grows with the
+      coefficients, so a C lowering should use 32-bit unsigned or 64-bit.
+    """
+    x = _i64(x)
+    xt = x - x.max(axis=-1, keepdims=True)
+    z = (-xt) // log2
+    p = xt + z * log2
+    poly = coeff_a * (p + coeff_b) ** 2 + coeff_c
+    e = poly >> np.minimum(z, 63)
+    s = e.sum(axis=-1, keepdims=True)
+    y = (e * (n_levels - 1)) // s
+    return np.clip(y, 0, n_levels - 1)
+
+
+def rmsnorm(x: np.ndarray, weight: np.ndarray, log2_d: int, n_levels: int) -> np.ndarray:
+    """iRMSNorm: integer RMS normalisation along the last axis (length N).
+
+    ::
+
+        ms  = floor(sum(x**2) / N)           # non-negative: floor == truncation
+        std = isqrt(ms + 1)                  # floor integer sqrt, see isqrt()
+        y   = floor(x * weight / (std * 2**log2_d))
+            = (x * weight // std) >> log2_d  # identical by nested-floor identity
+        y   = clamp(y, -n_levels/2, n_levels/2 - 1)   # signed clamp
+
+    * ``weight`` has shape ``(N,)`` (broadcast along the last axis); ``log2_d``
+      is ``log2`` of the ONNX ``D`` attribute (D = 65536 -> 16).
+    * No rounding term anywhere (adding ``2**(log2_d-1)`` breaks ~50 % of the
+      golden values).
+    * This is QuantLib's floor semantics.  Deeploy's C kernel computes
+      ``trunc(x*w / std) >> log2_d``, which differs only if ``x*w/std`` is
+      negative, non-integral and ``ceil(x*w/std)`` is a multiple of
+      ``2**log2_d`` -- never the case in the reference data, so both match it.
+    * Magnitudes: ``x * weight`` reaches 5.2e8 (weights ~4e6) -- within int32
+      but close (worst case 128 * 4.2e6 = 5.4e8); ``sum(x**2)`` reaches 2.5e5.
+    """
+    x = _i64(x)
+    weight = _i64(weight)
+    n = x.shape[-1]
+    ms = (x * x).sum(axis=-1, keepdims=True) // n
+    std = isqrt(ms + 1)
+    y = ((x * weight) // std) >> log2_d
+    return np.clip(y, -(n_levels // 2), n_levels // 2 - 1)
+
+
+def layernorm(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, shift: int, levels: int
+) -> np.ndarray:
+    """Integer LayerNorm along the last axis (length N), in the style of iRMSNorm.
+
+    ::
+
+        mean = floor(sum(x) / N)
+        xc   = x - mean
+        var  = floor(sum(xc**2) / N)         # non-negative
+        std  = isqrt(var + 1)                # floor integer sqrt; >= 1
+        y    = ((xc * weight) // std + bias) >> shift
+        y    = clamp(y, -levels/2, levels/2 - 1)
+
+    * ``weight`` and ``bias`` have shape ``(N,)``; ``weight`` carries gamma and the output
+      scale as a fixed-point number with ``shift`` fractional bits, ``bias`` carries beta at
+      the same scale.  All divisions are floor divisions (a C lowering of ``// std`` must
+      correct C's truncation for negative numerators); there is no rounding term.
+    * There is no Deeploy golden data for this op: the definition follows iRMSNorm (same
+      ``isqrt``, same ``+ 1`` that keeps ``std >= 1``) so that both norms share one kernel
+      structure.  Magnitudes: with int8 input ``|xc| <= 255`` and ``xc * weight`` must stay
+      within int32 for an int32 C lowering (the frontend bounds ``weight`` accordingly).
+    """
+    x = _i64(x)
+    weight = _i64(weight)
+    bias = _i64(bias)
+    n = x.shape[-1]
+    mean = x.sum(axis=-1, keepdims=True) // n
+    xc = x - mean
+    var = (xc * xc).sum(axis=-1, keepdims=True) // n
+    std = isqrt(var + 1)
+    y = ((xc * weight) // std + bias) >> shift
+    return np.clip(y, -(levels // 2), levels // 2 - 1)
+
+
+def gelu(x: np.ndarray, b: int, one: int) -> np.ndarray:
+    """i-GELU (I-BERT, Kim et al. 2021): integer GELU from a second-order erf polynomial.
+
+    erf(t) is approximated by ``sgn(t) * (a * (min(|t|, -b') + b')**2 + 1)`` with
+    a = -0.2888 and b' = -1.769.  With the input already in units of S/sqrt(2) (the
+    frontend folds the 1/sqrt(2) into the parameters) this becomes, exactly::
+
+        erf = sgn(x) * (one - (min(|x|, -b) + b)**2)
+        y   = x * (erf + one)
+
+    where ``b = floor(b' * sqrt(2) / S)`` (negative) and ``one = floor(1 / (|a| * (S /
+    sqrt(2))**2))`` is 1 at the polynomial's scale.  The result, at scale
+    ``S * |a| * (S / sqrt(2))**2 / 2``, is left exact for the following requant.  For
+    ``|x| >= -b`` the polynomial saturates: ``y = 2 * one * x`` for positive ``x`` and 0 for
+    negative ``x``.  Magnitudes: ``|y| <= |x| * 2 * one``.
+    """
+    x = _i64(x)
+    q = np.minimum(np.abs(x), -b) + b
+    erf = np.sign(x) * (one - q * q)
+    return x * (erf + one)
+
+
+def hardswish(x: np.ndarray, one_over_six: int, six: int, three: int) -> np.ndarray:
+    """iHardswish: integer hard-swish, not requantized.
+
+    ``y = x * (clamp(x + three, 0, six) * one_over_six)``
+
+    Plain integer products, no division and no shift (the scaling by
+    ``one_over_six`` is undone by the RequantShift that always follows).  The
+    product order does not matter in exact arithmetic.  Magnitudes: the inner
+    factor reaches 2.9e4, the result 3.7e6 (fits int32; worst case
+    ``128 * six * one_over_six``).
+    """
+    x = _i64(x)
+    return x * (np.clip(x + three, 0, six) * one_over_six)
+
+
+def true_integer_div(x: np.ndarray, delta: int, eps: int, eta: int, y: int) -> np.ndarray:
+    """TrueIntegerDiv: division of an integer tensor by the constant ``y``.
+
+    ``out = x * k`` with ``k = floor(delta * eta / (y * eta + eps))``.
+
+    I.e. the quotient is pre-computed as an integer constant with *floor*
+    division and the tensor is simply multiplied by it; no per-element division,
+    no rounding, no shift (the scale ``delta`` is removed by the following
+    RequantShift).  For the attributes of all reference networks (delta=16384,
+    eps=1, eta=200000, y=2) ``k = 3276800000 // 400001 = 8191``.
+
+    This was verified against QuantLib's dumped intermediate activations of the
+    microLlama models (exactly ``x * 8191`` for all values) and is what
+    Deeploy's MergeTrueIntegerDivRequantShiftPass folds into the next
+    RequantShift (``coeff = floor(Delta*eta/(y*eta+eps))``).  Note: QuantLib's
+    PACTTrueIntegerDiv source reads ``floor(x*delta*eta/(y*eta+eps) + 0.5)``;
+    that formula does *not* reproduce the golden outputs (42 of 1024 values of
+    the TrueIntegerDiv test differ).  Magnitude: ``|out| <= 128 * k`` (1.05e6).
+    """
+    x = _i64(x)
+    k = (delta * eta) // (y * eta + eps)
+    return x * k
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Integer MatMul with numpy / ONNX semantics (batch dims broadcast), int64.
+
+    ``out[..., i, j] = sum_k a[..., i, k] * b[..., k, j]``, exact (no
+    saturation).  Accumulators reach 1.8e5 on the reference data (static
+    worst case 256 * 128 * 128 = 4.2e6, fits int32).
+    """
+    return np.matmul(_i64(a), _i64(b))
+
+
+def gemm(
+    a: np.ndarray,
+    b: np.ndarray,
+    c: np.ndarray | int = 0,
+    alpha: int = 1,
+    beta: int = 1,
+    trans_a: bool = False,
+    trans_b: bool = False,
+) -> np.ndarray:
+    """Integer Gemm: ``alpha * (op(a) @ op(b)) + beta * c``, exact int64.
+
+    ``op`` transposes the 2-D operand when the corresponding flag is set.  The
+    ONNX ``alpha`` / ``beta`` attributes are floats holding integers (e.g.
+    alpha=2, beta=3 in Kernels/Integer/GEMM/Regular_RQPerRow) and are applied
+    exactly; ``c`` broadcasts to the output.  Accumulators reach 2.8e5 on the
+    reference data.
+    """
+    a = _i64(a)
+    b = _i64(b)
+    if trans_a:
+        a = a.T
+    if trans_b:
+        b = b.T
+    return alpha * np.matmul(a, b) + beta * _i64(c)
+
+
+def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Integer Add: plain broadcasting sum, no clamp (sums of two int8 RequantShift
+    outputs, or matmul accumulator + bias, keep their full range)."""
+    return _i64(a) + _i64(b)
+
+
+def mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Integer Mul: plain broadcasting product, no clamp or shift."""
+    return _i64(a) * _i64(b)
