@@ -799,7 +799,7 @@ def _same_element_type(op: Operation, *values: SSAValue) -> None:
             )
 
 
-def _i64_array(values: Sequence[int]) -> DenseArrayBase:
+def i64_array(values: Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, list(values))
 
 
@@ -813,7 +813,7 @@ class TransposeOp(_UnaryOp):
 
     def __init__(self, input: SSAValue, perm: Sequence[int], result_type: Attribute) -> None:
         super().__init__(
-            operands=[input], properties={"perm": _i64_array(perm)}, result_types=[result_type]
+            operands=[input], properties={"perm": i64_array(perm)}, result_types=[result_type]
         )
 
     def verify_(self) -> None:

@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from xdsl.dialects import arith, func
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerType, ModuleOp, TensorType
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, TensorType
 from xdsl.ir import Operation, SSAValue
 
 from compiler.reference import kernels
+from compiler.reference.weights import numpy_dtype
 from dialects import qtfm
 
 
@@ -25,16 +26,6 @@ class ReferenceError(Exception):
 
 def element_range(typ: TensorType) -> tuple[int, int]:
     return qtfm.int_range(typ.element_type)
-
-
-def numpy_dtype(elem: IntegerType) -> np.dtype:
-    """The numpy dtype that stores an integer element type exactly."""
-    lo, hi = qtfm.int_range(elem)
-    for dt in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64):
-        info = np.iinfo(dt)
-        if info.min <= lo and hi <= info.max:
-            return np.dtype(dt)
-    raise ReferenceError(f"no numpy dtype holds {elem}")
 
 
 def entry_function(module: ModuleOp, name: str | None = None) -> func.FuncOp:

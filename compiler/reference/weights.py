@@ -12,13 +12,25 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.dialects.builtin import IntegerType, ModuleOp, StringAttr
+
+from dialects.qtfm import int_range
 
 WEIGHTS_ATTR = "qtfm.weights"
 
 
 class WeightFileError(Exception):
     """A weight file is missing, unreadable, or lacks an array the IR refers to."""
+
+
+def numpy_dtype(elem: IntegerType) -> np.dtype:
+    """The narrowest numpy dtype that stores an integer element type exactly."""
+    lo, hi = int_range(elem)
+    for dt in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64):
+        info = np.iinfo(dt)
+        if info.min <= lo and hi <= info.max:
+            return np.dtype(dt)
+    raise ValueError(f"no numpy dtype holds {elem}")
 
 
 def weights_path(module: ModuleOp, ir_path: Path | None) -> Path | None:
