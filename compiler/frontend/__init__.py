@@ -1,0 +1,46 @@
+"""Model import: ONNX (integer networks today; float and QDQ next) or qtfm IR, into qtfm."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from compiler.errors import NotImplementedYet
+from compiler.frontend.onnx_model import FrontendError, OnnxModel, load_onnx
+from compiler.npz_io import match_inputs, read_npz
+
+
+def calibration_samples(model: OnnxModel, calib: Path) -> list[np.ndarray]:
+    """Representative inputs, one array per graph input, samples stacked on a leading axis."""
+    inputs = model.graph_inputs()
+    shapes = [[d.dim_value for d in i.type.tensor_type.shape.dim] for i in inputs]
+    matched = match_inputs(calib, read_npz(calib), [i.name for i in inputs], shapes)
+    for note in matched.notes:
+        print(f"mote: note: {note}", file=sys.stderr)
+    return [np.stack([s[k] for s in matched.samples]) for k in range(len(inputs))]
+
+
+def import_model(
+    path: Path, calib: Path | None = None
+) -> tuple[ModuleOp, dict[str, np.ndarray]]:
+    """The qtfm module and weights for a model file (.onnx or .mlir); `calib` holds
+    representative inputs, in the npz convention of `mote run`."""
+    if path.suffix == ".mlir":
+        from compiler.tools.ir_files import read_ir
+
+        return read_ir(path)
+    if path.suffix != ".onnx":
+        raise FrontendError(f"{path}: expected a .onnx or .mlir file")
+    from compiler.frontend.deeploy import import_integer_network, is_integer_network
+
+    model = load_onnx(path)
+    samples = None if calib is None else calibration_samples(model, calib)
+    if is_integer_network(model):
+        return import_integer_network(model, samples, "model.weights.npz")
+    raise NotImplementedYet(
+        f"{path}: float and QDQ ONNX import (post-training quantization) is not built yet; "
+        "only integerized QuantLib/Deeploy networks are imported today"
+    )

@@ -1,0 +1,120 @@
+"""`mote`: the driver embedded engineers use: compile a model, run it, read its report.
+
+    mote compile MODEL(.onnx|.mlir) -o DIR [--target host|rv32imc|rv32imc-xcv]
+                 [--calib FILE.npz] [--dump-ir]
+    mote run DIR --inputs FILE.npz --outputs FILE.npz
+    mote report DIR
+
+A compiled model directory holds `model.mlir`, `model.weights.npz` and `report.json`. Paths
+of the contract that are not built yet (the C targets, benchmarks, compression, the model
+zoo) exit with status 2 and say so; user errors exit with status 1 and one message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from xdsl.utils.exceptions import DiagnosticException, ParseError
+
+from compiler.errors import MoteError, NotImplementedYet
+from compiler.frontend.onnx_model import FrontendError
+from compiler.reference.interpreter import ReferenceError
+from compiler.reference.weights import WeightFileError
+from compiler.npz_io import NpzError
+
+TARGETS = ("host", "rv32imc", "rv32imc-xcv")
+USER_ERRORS = (
+    MoteError,
+    FrontendError,
+    ReferenceError,
+    WeightFileError,
+    NpzError,
+    ParseError,
+    DiagnosticException,
+    FileNotFoundError,
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mote", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("compile", help="compile a model into a directory")
+    c.add_argument("model", type=Path, help="an .onnx model or a qtfm .mlir file")
+    c.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    c.add_argument("--target", choices=TARGETS, default="host")
+    c.add_argument("--calib", type=Path, help="representative inputs (.npz)")
+    c.add_argument("--dump-ir", action="store_true", help="write the IR of every stage")
+
+    r = sub.add_parser("run", help="run a compiled model on inputs")
+    r.add_argument("dir", type=Path)
+    r.add_argument("--inputs", type=Path, required=True)
+    r.add_argument("--outputs", type=Path, required=True)
+
+    rep = sub.add_parser("report", help="print a compiled model's report")
+    rep.add_argument("dir", type=Path)
+    rep.add_argument("--plot", type=Path, help="draw the memory plan (.svg or .png)")
+
+    for name, what in (
+        ("bench", "benchmarks on the emulated targets"),
+        ("compress", "embedding compression"),
+        ("zoo", "the model zoo"),
+    ):
+        s = sub.add_parser(name, help=f"{what} (not implemented yet)")
+        s.add_argument("args", nargs=argparse.REMAINDER)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "compile":
+            from compiler.tools.compile_model import compile_model
+
+            report = compile_model(args.model, args.output, args.target, args.calib, args.dump_ir)
+            print(f"compiled {args.model} for {args.target} into {args.output}")
+            _print_report(report)
+        elif args.command == "run":
+            from compiler.tools.run_model import run_model
+
+            report = run_model(args.dir, args.inputs, args.outputs)
+            print(f"ran {args.dir} on {report['run']['samples']} sample(s) with the "
+                  f"{report['runner']} runner; outputs in {args.outputs}")
+        elif args.command == "report":
+            if args.plot is not None:
+                raise NotImplementedYet("memory plan plots need the static memory planner")
+            _print_report(_read_report(args.dir))
+        else:
+            raise NotImplementedYet(f"`mote {args.command}`")
+    except NotImplementedYet as err:
+        print(f"mote: {err}", file=sys.stderr)
+        sys.exit(2)
+    except USER_ERRORS as err:
+        print(f"mote: error: {err}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _read_report(directory: Path) -> dict[str, object]:
+    path = directory / "report.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise MoteError(f"{path}: no report; is {directory} a compiled model directory?") from None
+
+
+def _print_report(report: dict[str, object]) -> None:
+    for key, value in report.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            shown = ", ".join(f"{v['name']}:{v['type']}{v['shape']}" for v in value[:4])
+            value = shown + (f", ... ({len(value)} in all)" if len(value) > 4 else "")
+        print(f"  {key:16} {value}")
+
+
+if __name__ == "__main__":
+    main()
