@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (
+    I64,
     ArrayAttr,
     DenseArrayBase,
-    I64,
     IntAttr,
     IntegerAttr,
     IntegerType,
@@ -91,8 +91,7 @@ def _require_wide_accumulator(op: Operation, result: SSAValue) -> None:
     elem = _tensor(result, "result").element_type
     if not (isinstance(elem, IntegerType) and elem.width.data >= 32):
         raise VerifyException(
-            f"'{op.name}' without requant accumulates into its result, which must be i32 or "
-            f"wider, got {elem}"
+            f"'{op.name}' without requant accumulates into its result, which must be i32 or wider, got {elem}"
         )
 
 
@@ -273,9 +272,7 @@ class RequantAttr(ParametrizedAttribute):
         if per_channel and self.channel_axis is None:
             raise VerifyException("#qtfm.requant with several `mul`/`add` values needs `axis`")
         if len(muls) > 1 and len(adds) > 1 and len(muls) != len(adds):
-            raise VerifyException(
-                f"#qtfm.requant has {len(muls)} multipliers but {len(adds)} offsets"
-            )
+            raise VerifyException(f"#qtfm.requant has {len(muls)} multipliers but {len(adds)} offsets")
 
     def channels(self) -> int:
         return max(len(self.mul.data), len(self.add.data))
@@ -286,8 +283,7 @@ class RequantAttr(ParametrizedAttribute):
         if axis is not None:
             if axis >= len(operand_shape):
                 raise VerifyException(
-                    f"'{op.name}' requant axis {axis} is out of range for rank "
-                    f"{len(operand_shape)}"
+                    f"'{op.name}' requant axis {axis} is out of range for rank {len(operand_shape)}"
                 )
             if self.channels() not in (1, operand_shape[axis]):
                 raise VerifyException(
@@ -339,9 +335,7 @@ class _IntRecordAttr(ParametrizedAttribute):
         return _checked(parser, start, lambda: cls.new(values))
 
     def print_parameters(self, printer: Printer) -> None:
-        printer.print_string(
-            "<" + ", ".join(f"{f} = {self.value(f)}" for f in self.FIELDS) + ">"
-        )
+        printer.print_string("<" + ", ".join(f"{f} = {self.value(f)}" for f in self.FIELDS) + ">")
 
     def verify(self) -> None:
         self.check(self.as_dict())
@@ -505,9 +499,7 @@ class EmbeddingOp(_QtfmOp):
     ids = operand_def(IntTensor)
     result = result_def(IntTensor)
     traits = traits_def(Pure())
-    assembly_format = (
-        "$table `[` $ids `]` attr-dict `:` functional-type(operands, results)"
-    )
+    assembly_format = "$table `[` $ids `]` attr-dict `:` functional-type(operands, results)"
 
     def verify_(self) -> None:
         table = _shape(self.table, "table")
@@ -517,8 +509,7 @@ class EmbeddingOp(_QtfmOp):
         expected = (*ids, table[1])
         if _shape(self.result, "result") != expected:
             raise VerifyException(
-                f"'qtfm.embedding' result shape must be {expected}, got "
-                f"{_shape(self.result, 'result')}"
+                f"'qtfm.embedding' result shape must be {expected}, got {_shape(self.result, 'result')}"
             )
         if self.result.type.element_type != self.table.type.element_type:
             raise VerifyException("'qtfm.embedding' result element type must match the table")
@@ -544,9 +535,7 @@ class _AccumulatingOp(_QtfmOp):
     def _verify_result(self, shape: tuple[int, ...]) -> None:
         got = _shape(self.result, "result")
         if got != shape:
-            raise VerifyException(
-                f"'{self.name}' result shape must be {shape}, got {got}"
-            )
+            raise VerifyException(f"'{self.name}' result shape must be {shape}, got {got}")
         if self.requant is None:
             _require_wide_accumulator(self, self.result)
         else:
@@ -674,8 +663,7 @@ def _verify_clamped(op: IRDLOperation, levels: int, signed: bool = True) -> None
     tlo, thi = int_range(elem)
     if lo < tlo or hi > thi:
         raise VerifyException(
-            f"'{op.name}' produces values in [{lo}, {hi}], which do not fit the result element "
-            f"type {elem}"
+            f"'{op.name}' produces values in [{lo}, {hi}], which do not fit the result element type {elem}"
         )
 
 
@@ -708,8 +696,7 @@ class _NormOp(_QtfmOp):
         for operand, what in ((self.weight, "weight"), *self._extra_vectors()):
             if _shape(operand, what) != (x[-1],):
                 raise VerifyException(
-                    f"'{self.name}' {what} must have shape ({x[-1]},), got "
-                    f"{_shape(operand, what)}"
+                    f"'{self.name}' {what} must have shape ({x[-1]},), got {_shape(operand, what)}"
                 )
         _verify_clamped(self, levels)
         return x[-1]
@@ -812,22 +799,17 @@ class TransposeOp(_UnaryOp):
     assembly_format = "$input `perm` `=` qualified($perm) attr-dict `:` type($input) `->` type($result)"
 
     def __init__(self, input: SSAValue, perm: Sequence[int], result_type: Attribute) -> None:
-        super().__init__(
-            operands=[input], properties={"perm": i64_array(perm)}, result_types=[result_type]
-        )
+        super().__init__(operands=[input], properties={"perm": i64_array(perm)}, result_types=[result_type])
 
     def verify_(self) -> None:
         x = _shape(self.input, "input")
         perm = list(self.perm.get_values())
         if sorted(perm) != list(range(len(x))):
-            raise VerifyException(
-                f"'qtfm.transpose' perm {perm} is not a permutation of 0..{len(x) - 1}"
-            )
+            raise VerifyException(f"'qtfm.transpose' perm {perm} is not a permutation of 0..{len(x) - 1}")
         expected = tuple(x[p] for p in perm)
         if _shape(self.result, "result") != expected:
             raise VerifyException(
-                f"'qtfm.transpose' result shape must be {expected}, got "
-                f"{_shape(self.result, 'result')}"
+                f"'qtfm.transpose' result shape must be {expected}, got {_shape(self.result, 'result')}"
             )
         _same_element_type(self, self.input)
 
@@ -847,9 +829,7 @@ class ReshapeOp(_UnaryOp):
         for d in y:
             ny *= d
         if nx != ny:
-            raise VerifyException(
-                f"'qtfm.reshape' cannot reshape {nx} elements {x} into {ny} elements {y}"
-            )
+            raise VerifyException(f"'qtfm.reshape' cannot reshape {nx} elements {x} into {ny} elements {y}")
         _same_element_type(self, self.input)
 
 
@@ -880,8 +860,7 @@ class SliceOp(_UnaryOp):
                 raise VerifyException(f"'qtfm.slice' stride {st} in dimension {i} must be > 0")
             if s < 0 or (m > 0 and s + (m - 1) * st >= n):
                 raise VerifyException(
-                    f"'qtfm.slice' dimension {i}: {m} elements from {s} by {st} leave the "
-                    f"input's {n}"
+                    f"'qtfm.slice' dimension {i}: {m} elements from {s} by {st} leave the input's {n}"
                 )
         _same_element_type(self, self.input)
 
@@ -909,15 +888,12 @@ class ConcatOp(_QtfmOp):
             if len(s) != rank or any(
                 d != e for i, (d, e) in enumerate(zip(s, shapes[0], strict=True)) if i != axis
             ):
-                raise VerifyException(
-                    f"'qtfm.concat' input shapes {shapes} differ outside axis {axis}"
-                )
+                raise VerifyException(f"'qtfm.concat' input shapes {shapes} differ outside axis {axis}")
         expected = list(shapes[0])
         expected[axis] = sum(s[axis] for s in shapes)
         if _shape(self.result, "result") != tuple(expected):
             raise VerifyException(
-                f"'qtfm.concat' result shape must be {tuple(expected)}, got "
-                f"{_shape(self.result, 'result')}"
+                f"'qtfm.concat' result shape must be {tuple(expected)}, got {_shape(self.result, 'result')}"
             )
         _same_element_type(self, *self.inputs)
 
@@ -937,9 +913,7 @@ class KVAppendOp(_QtfmOp):
     update = operand_def(IntTensor)
     axis = prop_def(IntegerAttr[I64])
     result = result_def(IntTensor)
-    assembly_format = (
-        "$cache `[` $pos `]` `,` $update attr-dict `:` functional-type(operands, results)"
-    )
+    assembly_format = "$cache `[` $pos `]` `,` $update attr-dict `:` functional-type(operands, results)"
 
     def verify_(self) -> None:
         cache, update = _shape(self.cache, "cache"), _shape(self.update, "update")
@@ -954,8 +928,7 @@ class KVAppendOp(_QtfmOp):
         for i, (c, u) in enumerate(zip(cache, update, strict=True)):
             if (i == axis and u > c) or (i != axis and u != c):
                 raise VerifyException(
-                    f"'qtfm.kv_append' update shape {update} does not fit cache {cache} "
-                    f"along axis {axis}"
+                    f"'qtfm.kv_append' update shape {update} does not fit cache {cache} along axis {axis}"
                 )
         if _shape(self.result, "result") != cache:
             raise VerifyException("'qtfm.kv_append' result type must equal the cache type")

@@ -23,9 +23,7 @@ def calibration_samples(model: OnnxModel, calib: Path) -> list[np.ndarray]:
     return [np.stack([s[k] for s in matched.samples]) for k in range(len(inputs))]
 
 
-def import_model(
-    path: Path, calib: Path | None = None
-) -> tuple[ModuleOp, dict[str, np.ndarray]]:
+def import_model(path: Path, calib: Path | None = None) -> tuple[ModuleOp, dict[str, np.ndarray]]:
     """The qtfm module and weights for a model file (.onnx or .mlir); `calib` holds
     representative inputs, in the npz convention of `mote run`."""
     if path.suffix == ".mlir":

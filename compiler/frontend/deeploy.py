@@ -33,8 +33,18 @@ from compiler.frontend.qtfm_builder import (
 )
 from dialects import qtfm
 
-DEEPLOY_OPS = {"RequantShift", "iSoftmax", "iRMSNorm", "iHardswish", "TrueIntegerDiv",
-               "iLayerNorm", "iGELU", "ITAMax", "RQIntegerDiv", "RequantizedGemm"}
+DEEPLOY_OPS = {
+    "RequantShift",
+    "iSoftmax",
+    "iRMSNorm",
+    "iHardswish",
+    "TrueIntegerDiv",
+    "iLayerNorm",
+    "iGELU",
+    "ITAMax",
+    "RQIntegerDiv",
+    "RequantizedGemm",
+}
 
 _ONNX_INT_TYPES = {
     onnx.TensorProto.INT8: (-128, 127),
@@ -119,8 +129,7 @@ class DeeployImporter:
         data = np.asarray(self.calib[index])
         if data.dtype.kind == "f" and not np.all(data == np.round(data)):
             raise FrontendError(
-                f"{self.model.path}: representative values for input '{info.name}' are not "
-                "integers"
+                f"{self.model.path}: representative values for input '{info.name}' are not integers"
             )
         if data.size == 0:
             return tensor(shape, int_type_for(0, 0))
@@ -168,13 +177,9 @@ class DeeployImporter:
         signed = bool(scalar_int(self.model, node, "signed", attrs.get("signed", 1)))
         shift = _log2_exact(self.model, node, "div", scalar_int(self.model, node, "div", attrs["div"]))
         axis = self._channel_axis(node, shape, mul, add)
-        return qtfm.RequantAttr.get(
-            mul.ravel().tolist(), add.ravel().tolist(), shift, levels, signed, axis
-        )
+        return qtfm.RequantAttr.get(mul.ravel().tolist(), add.ravel().tolist(), shift, levels, signed, axis)
 
-    def _channel_axis(
-        self, node: onnx.NodeProto, shape: Sequence[int], *params: np.ndarray
-    ) -> int | None:
+    def _channel_axis(self, node: onnx.NodeProto, shape: Sequence[int], *params: np.ndarray) -> int | None:
         """The one axis along which constant parameters vary (numpy broadcasting), if any."""
         axes: set[int] = set()
         for p in params:
@@ -199,9 +204,9 @@ class DeeployImporter:
         x = self._value(node.input[0], node)
         params = self._requant_attr(node, attrs, self._shape(x))
         out = tensor(self._shape(x), levels_type(params.levels.data, params.is_signed))
-        return self.b.add(qtfm.RequantOp.build(
-            operands=[x], result_types=[out], properties={"params": params}
-        ))
+        return self.b.add(
+            qtfm.RequantOp.build(operands=[x], result_types=[out], properties={"params": params})
+        )
 
     def _matmul(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
         a, b = self._value(node.input[0], node), self._value(node.input[1], node)
@@ -237,9 +242,9 @@ class DeeployImporter:
                 c = self._value(node.input[2], node)
                 if beta != 1:
                     k = self.b.weight(f"{node.name}.beta", np.array(beta))
-                    c = self.b.add(qtfm.MulOp.build(
-                        operands=[c, k], result_types=[tensor(self._shape(c), i32)]
-                    ))
+                    c = self.b.add(
+                        qtfm.MulOp.build(operands=[c, k], result_types=[tensor(self._shape(c), i32)])
+                    )
             if qtfm.broadcast_shapes(shape, self._shape(c)) != tuple(shape):
                 raise self.model.node_error(node, f"C of shape {self._shape(c)} does not broadcast")
             y = self.b.add(qtfm.AddOp.build(operands=[y, c], result_types=[tensor(shape, i32)]))
@@ -279,9 +284,7 @@ class DeeployImporter:
             shape[shape.index(-1)] = int(np.prod(src)) // max(known, 1)
         if int(np.prod(shape)) != int(np.prod(src)):
             raise self.model.node_error(node, f"cannot reshape {src} to {target}")
-        return self.b.add(qtfm.ReshapeOp.build(
-            operands=[x], result_types=[tensor(shape, self._elem(x))]
-        ))
+        return self.b.add(qtfm.ReshapeOp.build(operands=[x], result_types=[tensor(shape, self._elem(x))]))
 
     def _transpose(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
         x = self._value(node.input[0], node)
@@ -289,9 +292,7 @@ class DeeployImporter:
         perm = list(attrs.get("perm", list(range(len(src)))[::-1]))  # type: ignore[call-overload]
         if sorted(perm) != list(range(len(src))):
             raise self.model.node_error(node, f"perm {perm} is not a permutation of rank {len(src)}")
-        return self.b.add(
-            qtfm.TransposeOp(x, perm, tensor([src[p] for p in perm], self._elem(x)))
-        )
+        return self.b.add(qtfm.TransposeOp(x, perm, tensor([src[p] for p in perm], self._elem(x))))
 
     def _concat(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
         xs = [self._value(n, node) for n in node.input]
@@ -304,10 +305,13 @@ class DeeployImporter:
         xs = [self._widen(x, elem) for x in xs]
         shape = list(self._shape(xs[0]))
         shape[axis] = sum(self._shape(x)[axis] for x in xs)
-        return self.b.add(qtfm.ConcatOp.build(
-            operands=[xs], result_types=[tensor(shape, elem)],
-            properties={"axis": IntegerAttr(axis, 64)},
-        ))
+        return self.b.add(
+            qtfm.ConcatOp.build(
+                operands=[xs],
+                result_types=[tensor(shape, elem)],
+                properties={"axis": IntegerAttr(axis, 64)},
+            )
+        )
 
     @staticmethod
     def _common_type(elems: list[IntegerType]) -> IntegerType:
@@ -322,20 +326,29 @@ class DeeployImporter:
         signed = lo < 0
         levels = hi - lo + 1
         params = qtfm.RequantAttr.get(1, 0, 0, levels, signed)
-        return self.b.add(qtfm.RequantOp.build(
-            operands=[x], result_types=[tensor(self._shape(x), elem)],
-            properties={"params": params},
-        ))
+        return self.b.add(
+            qtfm.RequantOp.build(
+                operands=[x],
+                result_types=[tensor(self._shape(x), elem)],
+                properties={"params": params},
+            )
+        )
 
     def _slice(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
         x = self._value(node.input[0], node)
         src = self._shape(x)
         starts = self._param(node, 1, "starts").ravel().tolist()
         ends = self._param(node, 2, "ends").ravel().tolist()
-        axes = (self._param(node, 3, "axes").ravel().tolist() if len(node.input) > 3
-                and node.input[3] else list(range(len(starts))))
-        steps = (self._param(node, 4, "steps").ravel().tolist() if len(node.input) > 4
-                 and node.input[4] else [1] * len(starts))
+        axes = (
+            self._param(node, 3, "axes").ravel().tolist()
+            if len(node.input) > 3 and node.input[3]
+            else list(range(len(starts)))
+        )
+        steps = (
+            self._param(node, 4, "steps").ravel().tolist()
+            if len(node.input) > 4 and node.input[4]
+            else [1] * len(starts)
+        )
         first, stride, size = [0] * len(src), [1] * len(src), list(src)
         for s, e, a, st in zip(starts, ends, axes, steps, strict=True):
             if not -len(src) <= a < len(src):
@@ -346,10 +359,13 @@ class DeeployImporter:
             rng = range(*slice(s, e, st).indices(src[a]))
             first[a] = rng.start if len(rng) else 0
             stride[a], size[a] = st, len(rng)
-        return self.b.add(qtfm.SliceOp.build(
-            operands=[x], result_types=[tensor(size, self._elem(x))],
-            properties={"starts": qtfm.i64_array(first), "strides": qtfm.i64_array(stride)},
-        ))
+        return self.b.add(
+            qtfm.SliceOp.build(
+                operands=[x],
+                result_types=[tensor(size, self._elem(x))],
+                properties={"starts": qtfm.i64_array(first), "strides": qtfm.i64_array(stride)},
+            )
+        )
 
     def _ints(self, node: onnx.NodeProto, attrs: dict[str, object], *names: str) -> dict[str, int]:
         missing = [n for n in names if n not in attrs]
@@ -360,14 +376,17 @@ class DeeployImporter:
     def _softmax(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
         v = self._ints(node, attrs, "coeffA", "coeffB", "coeffC", "log2", "n_levels")
         params = qtfm.SoftmaxAttr.get(
-            coeff_a=v["coeffA"], coeff_b=v["coeffB"], coeff_c=v["coeffC"], log2=v["log2"],
+            coeff_a=v["coeffA"],
+            coeff_b=v["coeffB"],
+            coeff_c=v["coeffC"],
+            log2=v["log2"],
             levels=v["n_levels"],
         )
         x = self._value(node.input[0], node)
         out = tensor(self._shape(x), levels_type(v["n_levels"], signed=False))
-        return self.b.add(qtfm.SoftmaxOp.build(
-            operands=[x], result_types=[out], properties={"params": params}
-        ))
+        return self.b.add(
+            qtfm.SoftmaxOp.build(operands=[x], result_types=[out], properties={"params": params})
+        )
 
     def _rmsnorm(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
         v = self._ints(node, attrs, "D", "n_levels")
@@ -376,26 +395,32 @@ class DeeployImporter:
         w = self._value(node.input[1], node)
         params = qtfm.RMSNormAttr.get(shift=shift, levels=v["n_levels"])
         out = tensor(self._shape(x), levels_type(v["n_levels"], signed=True))
-        return self.b.add(qtfm.RMSNormOp.build(
-            operands=[x, w], result_types=[out], properties={"params": params}
-        ))
+        return self.b.add(
+            qtfm.RMSNormOp.build(operands=[x, w], result_types=[out], properties={"params": params})
+        )
 
     def _hardswish(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
         v = self._ints(node, attrs, "one_over_six", "six", "three")
         x = self._value(node.input[0], node)
-        return self.b.add(qtfm.HardswishOp.build(
-            operands=[x], result_types=[tensor(self._shape(x), i32)],
-            properties={"params": qtfm.HardswishAttr.get(**v)},
-        ))
+        return self.b.add(
+            qtfm.HardswishOp.build(
+                operands=[x],
+                result_types=[tensor(self._shape(x), i32)],
+                properties={"params": qtfm.HardswishAttr.get(**v)},
+            )
+        )
 
     def _true_integer_div(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
         v = self._ints(node, attrs, "Delta", "eps", "eta", "y")
         x = self._value(node.input[0], node)
         params = qtfm.DivAttr.get(delta=v["Delta"], eps=v["eps"], eta=v["eta"], y=v["y"])
-        return self.b.add(qtfm.DivOp.build(
-            operands=[x], result_types=[tensor(self._shape(x), i32)],
-            properties={"params": params},
-        ))
+        return self.b.add(
+            qtfm.DivOp.build(
+                operands=[x],
+                result_types=[tensor(self._shape(x), i32)],
+                properties={"params": params},
+            )
+        )
 
 
 def import_integer_network(

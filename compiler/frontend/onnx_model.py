@@ -43,8 +43,7 @@ class OnnxModel:
     def node_error(self, node: onnx.NodeProto, message: str) -> FrontendError:
         domain = node.domain or "ai.onnx"
         return FrontendError(
-            f"{self.path}: node '{node.name}' ({domain}::{node.op_type}, opset {self.opset}): "
-            f"{message}"
+            f"{self.path}: node '{node.name}' ({domain}::{node.op_type}, opset {self.opset}): {message}"
         )
 
 

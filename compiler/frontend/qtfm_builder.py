@@ -93,9 +93,7 @@ class QtfmBuilder:
         self._weight_values[key] = result
         return result
 
-    def finish(
-        self, outputs: Sequence[SSAValue], output_names: Sequence[str], weights_file: str
-    ) -> ModuleOp:
+    def finish(self, outputs: Sequence[SSAValue], output_names: Sequence[str], weights_file: str) -> ModuleOp:
         self.block.add_op(func.ReturnOp(*outputs))
         f = func.FuncOp(
             "main",

@@ -38,9 +38,7 @@ def entry_function(module: ModuleOp, name: str | None = None) -> func.FuncOp:
                 return f
         raise ReferenceError(f"the module has no function @{wanted}")
     if len(funcs) != 1:
-        raise ReferenceError(
-            f"the module has {len(funcs)} functions and none is @main: say which to run"
-        )
+        raise ReferenceError(f"the module has {len(funcs)} functions and none is @main: say which to run")
     return funcs[0]
 
 
@@ -100,9 +98,7 @@ class Interpreter:
         f = entry_function(self.module, function)
         args = f.body.block.args
         if len(inputs) != len(args):
-            raise ReferenceError(
-                f"@{f.sym_name.data} takes {len(args)} inputs, {len(inputs)} were given"
-            )
+            raise ReferenceError(f"@{f.sym_name.data} takes {len(args)} inputs, {len(inputs)} were given")
         env: dict[SSAValue, np.ndarray] = {}
         for i, (arg, value) in enumerate(zip(args, inputs, strict=True)):
             env[arg] = self._check_input(i, arg, np.asarray(value))
@@ -121,9 +117,7 @@ class Interpreter:
         typ = arg.type
         assert isinstance(typ, TensorType)
         if tuple(value.shape) != tuple(typ.get_shape()):
-            raise ReferenceError(
-                f"input {index} must have shape {tuple(typ.get_shape())}, got {value.shape}"
-            )
+            raise ReferenceError(f"input {index} must have shape {tuple(typ.get_shape())}, got {value.shape}")
         if value.dtype.kind not in "iub":
             if not np.all(np.isfinite(value)) or not np.all(value == np.round(value)):
                 raise ReferenceError(f"input {index} holds non-integer values ({value.dtype})")
@@ -152,9 +146,7 @@ class Interpreter:
         typ = op.results[0].type
         assert isinstance(typ, TensorType)
         if tuple(value.shape) != tuple(typ.get_shape()):
-            raise ReferenceError(
-                f"'{op.name}' produced shape {value.shape}, its type says {typ}"
-            )
+            raise ReferenceError(f"'{op.name}' produced shape {value.shape}, its type says {typ}")
         lo, hi = element_range(typ)
         if value.size and (value.min() < lo or value.max() > hi):
             raise ReferenceError(
@@ -180,16 +172,15 @@ class Interpreter:
         typ = op.result.type
         assert isinstance(typ, TensorType)
         values = np.asarray(attr.get_values(), dtype=np.int64)
-        return np.broadcast_to(values, typ.get_shape()) if values.size == 1 else values.reshape(
-            typ.get_shape()
+        return (
+            np.broadcast_to(values, typ.get_shape()) if values.size == 1 else values.reshape(typ.get_shape())
         )
 
     def _embedding(self, op: qtfm.EmbeddingOp, args: list[np.ndarray]) -> np.ndarray:
         table, ids = args
         if ids.size and (ids.min() < 0 or ids.max() >= table.shape[0]):
             raise ReferenceError(
-                f"'qtfm.embedding' ids reach [{ids.min()}, {ids.max()}], the table has "
-                f"{table.shape[0]} rows"
+                f"'qtfm.embedding' ids reach [{ids.min()}, {ids.max()}], the table has {table.shape[0]} rows"
             )
         return table[ids]
 
@@ -203,8 +194,7 @@ class Interpreter:
         out_shape = op.result.type.get_shape()
         index = tuple(
             slice(s, s + (n - 1) * st + 1, st)
-            for s, st, n in zip(op.starts.get_values(), op.strides.get_values(), out_shape,
-                                strict=True)
+            for s, st, n in zip(op.starts.get_values(), op.strides.get_values(), out_shape, strict=True)
         )
         return args[0][index]
 

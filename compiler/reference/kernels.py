@@ -205,9 +205,7 @@ def rmsnorm(x: np.ndarray, weight: np.ndarray, log2_d: int, n_levels: int) -> np
     return np.clip(y, -(n_levels // 2), n_levels // 2 - 1)
 
 
-def layernorm(
-    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, shift: int, levels: int
-) -> np.ndarray:
+def layernorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, shift: int, levels: int) -> np.ndarray:
     """Integer LayerNorm along the last axis (length N), in the style of iRMSNorm.
 
     ::

@@ -21,11 +21,17 @@ NETWORK = ROOT.parent / "shared" / "deeploy_tests" / "Kernels" / "Integer" / "At
 
 def demo(out: Path) -> int:
     if not (NETWORK / "network.onnx").exists():
-        print(f"demo: {NETWORK} is missing (it ships beside the checkout, in ../shared)",
-              file=sys.stderr)
+        print(f"demo: {NETWORK} is missing (it ships beside the checkout, in ../shared)", file=sys.stderr)
         return 1
-    args = ["compile", str(NETWORK / "network.onnx"), "-o", str(out), "--calib",
-            str(NETWORK / "inputs.npz"), "--dump-ir"]
+    args = [
+        "compile",
+        str(NETWORK / "network.onnx"),
+        "-o",
+        str(out),
+        "--calib",
+        str(NETWORK / "inputs.npz"),
+        "--dump-ir",
+    ]
     print("$ mote " + " ".join(args))
     mote(args)
     outputs = out / "outputs.npz"

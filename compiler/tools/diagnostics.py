@@ -71,6 +71,4 @@ def verify_with_locations(module: ModuleOp, locations: OpLocations) -> None:
             message = str(err.args[0]) if err.args else type(err).__name__
             if f"'{op.name}'" not in message:
                 message = f"'{op.name}' op {message}"
-            raise DiagnosticException(
-                f"{locations.of(op)}: error: {message}\n  {_op_text(op)}"
-            ) from None
+            raise DiagnosticException(f"{locations.of(op)}: error: {message}\n  {_op_text(op)}") from None

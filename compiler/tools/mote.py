@@ -22,9 +22,9 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError
 
 from compiler.errors import MoteError, NotImplementedYet
 from compiler.frontend.onnx_model import FrontendError
+from compiler.npz_io import NpzError
 from compiler.reference.interpreter import ReferenceError
 from compiler.reference.weights import WeightFileError
-from compiler.npz_io import NpzError
 
 TARGETS = ("host", "rv32imc", "rv32imc-xcv")
 USER_ERRORS = (
@@ -82,8 +82,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             from compiler.tools.run_model import run_model
 
             report = run_model(args.dir, args.inputs, args.outputs)
-            print(f"ran {args.dir} on {report['run']['samples']} sample(s) with the "
-                  f"{report['runner']} runner; outputs in {args.outputs}")
+            print(
+                f"ran {args.dir} on {report['run']['samples']} sample(s) with the "
+                f"{report['runner']} runner; outputs in {args.outputs}"
+            )
         elif args.command == "report":
             if args.plot is not None:
                 raise NotImplementedYet("memory plan plots need the static memory planner")

@@ -56,9 +56,7 @@ class MoteOptMain(xDSLOptMain):
         self._locations = OpLocations(self.get_input_name(), parser.spans, self._line_offset)
         return module
 
-    def parse_chunk(
-        self, chunk: IO[bytes], file_extension: str, start_offset: int = 0
-    ) -> ModuleOp | None:
+    def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
         self._line_offset = start_offset
         return super().parse_chunk(chunk, file_extension, start_offset)
 

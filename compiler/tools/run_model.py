@@ -34,7 +34,10 @@ def run_model(directory: Path, inputs: Path, outputs: Path) -> dict[str, object]
     in_names = io_names(f, INPUT_NAMES_ATTR, len(in_types))
     out_names = io_names(f, OUTPUT_NAMES_ATTR, len(f.function_type.outputs.data))
     matched = match_inputs(
-        inputs, read_npz(inputs), in_names, [t.get_shape() for t in in_types]  # type: ignore[attr-defined]
+        inputs,
+        read_npz(inputs),
+        in_names,
+        [t.get_shape() for t in in_types],  # type: ignore[attr-defined]
     )
     for note in matched.notes:
         print(f"mote: note: {note}", file=sys.stderr)

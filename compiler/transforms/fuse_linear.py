@@ -44,9 +44,7 @@ class MatmulBiasToLinear(RewritePattern):
                 continue
             if _weight_shape(bias) != (w_shape[1],) or op.result.type != mm.result.type:
                 continue
-            linear = qtfm.LinearOp.build(
-                operands=[mm.lhs, mm.rhs, bias], result_types=[op.result.type]
-            )
+            linear = qtfm.LinearOp.build(operands=[mm.lhs, mm.rhs, bias], result_types=[op.result.type])
             linear.result.name_hint = op.result.name_hint
             rewriter.replace(op, linear)
             rewriter.erase(mm)

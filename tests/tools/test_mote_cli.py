@@ -20,7 +20,9 @@ GEMM = ROOT / "Kernels" / "Integer" / "GEMM" / "TransB_RQ"
 def mote(*args: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "compiler.tools.mote", *map(str, args)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -33,8 +35,9 @@ def _assert_clean_error(result: subprocess.CompletedProcess[str], status: int, *
 
 def test_compile_run_reproduces_deeploy_attention(tmp_path: Path) -> None:
     out = tmp_path / "attn"
-    r = mote("compile", ATTENTION / "network.onnx", "-o", out, "--calib",
-             ATTENTION / "inputs.npz", "--dump-ir")
+    r = mote(
+        "compile", ATTENTION / "network.onnx", "-o", out, "--calib", ATTENTION / "inputs.npz", "--dump-ir"
+    )
     assert r.returncode == 0, r.stderr
     assert (out / "model.mlir").exists() and (out / "ir" / "00-qtfm.mlir").exists()
     report = json.loads((out / "report.json").read_text())
@@ -51,8 +54,10 @@ def test_compile_run_reproduces_deeploy_attention(tmp_path: Path) -> None:
 
 def test_several_samples_are_stacked(tmp_path: Path) -> None:
     out = tmp_path / "attn"
-    assert mote("compile", ATTENTION / "network.onnx", "-o", out, "--calib",
-                ATTENTION / "inputs.npz").returncode == 0
+    assert (
+        mote("compile", ATTENTION / "network.onnx", "-o", out, "--calib", ATTENTION / "inputs.npz").returncode
+        == 0
+    )
     x = next(iter(np.load(ATTENTION / "inputs.npz").values()))
     np.savez(tmp_path / "in.npz", input=np.stack([x, np.clip(x + 1, -128, 127)]))
     r = mote("run", out, "--inputs", tmp_path / "in.npz", "--outputs", tmp_path / "o.npz")
@@ -71,8 +76,10 @@ def test_unused_npz_arrays_are_reported(tmp_path: Path) -> None:
 
 def test_mlir_input_compiles(tmp_path: Path) -> None:
     out = tmp_path / "a"
-    assert mote("compile", ATTENTION / "network.onnx", "-o", out, "--calib",
-                ATTENTION / "inputs.npz").returncode == 0
+    assert (
+        mote("compile", ATTENTION / "network.onnx", "-o", out, "--calib", ATTENTION / "inputs.npz").returncode
+        == 0
+    )
     r = mote("compile", out / "model.mlir", "-o", tmp_path / "b")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "b" / "model.weights.npz").exists()
@@ -90,8 +97,7 @@ def test_unbuilt_commands_exit_2(command: list[str]) -> None:
 
 
 def test_report_plot_exits_2(tmp_path: Path) -> None:
-    _assert_clean_error(mote("report", tmp_path, "--plot", tmp_path / "p.svg"), 2,
-                        "not implemented yet")
+    _assert_clean_error(mote("report", tmp_path, "--plot", tmp_path / "p.svg"), 2, "not implemented yet")
 
 
 def _float_model(path: Path, op: str = "Relu", domain: str = "") -> Path:
@@ -116,8 +122,7 @@ def test_unsupported_op_in_integer_network_names_the_node(tmp_path: Path) -> Non
         helper.make_node("Relu", ["h"], ["y"], name="the_relu"),
     ]
     graph = helper.make_graph(nodes, "g", [x], [y])
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
-              tmp_path / "m.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
     r = mote("compile", tmp_path / "m.onnx", "-o", tmp_path / "o")
     _assert_clean_error(r, 1, "the_relu", "Relu", "opset 13", "not supported")
 
@@ -125,13 +130,13 @@ def test_unsupported_op_in_integer_network_names_the_node(tmp_path: Path) -> Non
 def test_truncated_onnx_is_an_error(tmp_path: Path) -> None:
     data = (ATTENTION / "network.onnx").read_bytes()
     (tmp_path / "t.onnx").write_bytes(data[: len(data) // 3])
-    _assert_clean_error(mote("compile", tmp_path / "t.onnx", "-o", tmp_path / "o"), 1,
-                        "t.onnx", "not a valid ONNX model")
+    _assert_clean_error(
+        mote("compile", tmp_path / "t.onnx", "-o", tmp_path / "o"), 1, "t.onnx", "not a valid ONNX model"
+    )
 
 
 def test_missing_file_is_an_error(tmp_path: Path) -> None:
-    _assert_clean_error(mote("compile", tmp_path / "none.onnx", "-o", tmp_path / "o"), 1,
-                        "none.onnx")
+    _assert_clean_error(mote("compile", tmp_path / "none.onnx", "-o", tmp_path / "o"), 1, "none.onnx")
 
 
 def test_integer_network_without_calib_asks_for_it(tmp_path: Path) -> None:
@@ -151,8 +156,10 @@ def test_bad_mlir_is_located(tmp_path: Path) -> None:
 
 def test_run_with_wrong_input_shape(tmp_path: Path) -> None:
     out = tmp_path / "attn"
-    assert mote("compile", ATTENTION / "network.onnx", "-o", out, "--calib",
-                ATTENTION / "inputs.npz").returncode == 0
+    assert (
+        mote("compile", ATTENTION / "network.onnx", "-o", out, "--calib", ATTENTION / "inputs.npz").returncode
+        == 0
+    )
     np.savez(tmp_path / "in.npz", input=np.zeros((3, 3), np.int8))
     r = mote("run", out, "--inputs", tmp_path / "in.npz", "--outputs", tmp_path / "o.npz")
     _assert_clean_error(r, 1, "input 'input'", "(1, 16, 64)")
@@ -160,8 +167,10 @@ def test_run_with_wrong_input_shape(tmp_path: Path) -> None:
 
 def test_run_with_out_of_range_input(tmp_path: Path) -> None:
     out = tmp_path / "attn"
-    assert mote("compile", ATTENTION / "network.onnx", "-o", out, "--calib",
-                ATTENTION / "inputs.npz").returncode == 0
+    assert (
+        mote("compile", ATTENTION / "network.onnx", "-o", out, "--calib", ATTENTION / "inputs.npz").returncode
+        == 0
+    )
     np.savez(tmp_path / "in.npz", input=np.full((1, 16, 64), 300, np.int64))
     r = mote("run", out, "--inputs", tmp_path / "in.npz", "--outputs", tmp_path / "o.npz")
     _assert_clean_error(r, 1, "outside i8")
