@@ -87,12 +87,26 @@ def broadcast_shapes(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | No
     return tuple(reversed(out))
 
 
+ACCUMULATOR = IntegerType(32)
+
+
 def _require_wide_accumulator(op: Operation, result: SSAValue) -> None:
     elem = _tensor(result, "result").element_type
-    if not (isinstance(elem, IntegerType) and elem.width.data >= 32):
+    if elem != ACCUMULATOR:
         raise VerifyException(
-            f"'{op.name}' without requant accumulates into its result, which must be i32 or wider, got {elem}"
+            f"'{op.name}' without requant accumulates into its result, which must be i32, got {elem}"
         )
+
+
+def _max_width(op: Operation, bits: int, *values: SSAValue) -> None:
+    """Operands at most `bits` wide: what keeps every intermediate exact in int64 (and the
+    C lowering's products in 32 bits); see docs/quantization.md."""
+    for v in values:
+        elem = _tensor(v, "operand").element_type
+        if elem.width.data > bits:
+            raise VerifyException(
+                f"'{op.name}' operands must be at most {bits} bits wide, got {elem}"
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,7 +152,7 @@ class RequantAttr(ParametrizedAttribute):
     """Fixed-point requantization: `clamp((x * mul + add + rnd) >> shift)` to n levels.
 
     `rnd` is `1 << (shift - 1)` for `rounding = half_up` (the default, Deeploy's
-    RequantShift) and 0 for `rounding = floor`. `mul` and `add` are one value per tensor or one
+    RequantShift) when `shift > 0`, and 0 for `shift = 0` or `rounding = floor`. `mul` and `add` are one value per tensor or one
     per channel along `axis` (an index into the operand's dimensions). The clamp range is
     `[-levels/2, levels/2 - 1]` when signed and `[0, levels - 1]` when unsigned.
 
@@ -348,6 +362,11 @@ class _IntRecordAttr(ParametrizedAttribute):
             if v[name] <= 0:
                 raise VerifyException(f"#{self.name} {name} must be positive, got {v[name]}")
 
+    def _in_range(self, v: dict[str, int], lo: int, hi: int, *names: str) -> None:
+        for name in names:
+            if not lo <= v[name] <= hi:
+                raise VerifyException(f"#{self.name} {name} must be in [{lo}, {hi}], got {v[name]}")
+
 
 def _levels_ok(attr: _IntRecordAttr, levels: int) -> None:
     if levels < 2:
@@ -357,8 +376,8 @@ def _levels_ok(attr: _IntRecordAttr, levels: int) -> None:
 @irdl_attr_definition
 class SoftmaxAttr(_IntRecordAttr):
     """I-BERT integer softmax parameters (Deeploy's iSoftmax): the second-order polynomial
-    `coeff_a * (p + coeff_b)^2 + coeff_c` approximates exp on [-ln2, 0] in units where `log2`
-    is ln 2, and the result has `levels` levels."""
+    `coeff_a * (p + coeff_b)^2 + coeff_c` approximates exp(p) on (-log2, 0], where `log2`
+    is ln 2 in the input's units; the result has `levels` levels."""
 
     name = "qtfm.softmax"
     FIELDS = ("coeff_a", "coeff_b", "coeff_c", "log2", "levels")
@@ -369,8 +388,20 @@ class SoftmaxAttr(_IntRecordAttr):
     levels: IntAttr
 
     def check(self, v: dict[str, int]) -> None:
-        self._positive(v, "log2")
+        self._positive(v, "coeff_a", "log2")
+        self._in_range(v, 0, INT32_MAX, "coeff_a", "coeff_b", "coeff_c", "log2")
         _levels_ok(self, v["levels"])
+        if v["levels"] > 1 << 16:
+            raise VerifyException(f"#qtfm.softmax levels must be <= 65536, got {v['levels']}")
+        if v["coeff_a"] * v["coeff_b"] ** 2 + v["coeff_c"] <= 0:
+            raise VerifyException(
+                "#qtfm.softmax needs coeff_a * coeff_b^2 + coeff_c > 0 (exp(0) must be positive)"
+            )
+
+    def max_exp(self) -> int:
+        """The largest value of the exp polynomial (at the row maximum, p = 0)."""
+        v = self.as_dict()
+        return v["coeff_a"] * (v["log2"] + v["coeff_b"]) ** 2 + v["coeff_c"]
 
 
 @irdl_attr_definition
@@ -418,9 +449,8 @@ class HardswishAttr(_IntRecordAttr):
     three: IntAttr
 
     def check(self, v: dict[str, int]) -> None:
-        self._positive(v, "one_over_six", "six")
-        if v["three"] < 0:
-            raise VerifyException(f"#qtfm.hardswish three must be >= 0, got {v['three']}")
+        self._in_range(v, 1, (1 << 16) - 1, "one_over_six", "six")
+        self._in_range(v, 0, (1 << 16) - 1, "three")
 
 
 @irdl_attr_definition
@@ -434,9 +464,8 @@ class GeluAttr(_IntRecordAttr):
     one: IntAttr
 
     def check(self, v: dict[str, int]) -> None:
-        if v["b"] >= 0:
-            raise VerifyException(f"#qtfm.gelu b must be negative, got {v['b']}")
-        self._positive(v, "one")
+        self._in_range(v, -(1 << 15), -1, "b")
+        self._in_range(v, 1, INT32_MAX, "one")
 
 
 @irdl_attr_definition
@@ -453,9 +482,19 @@ class DivAttr(_IntRecordAttr):
     y: IntAttr
 
     def check(self, v: dict[str, int]) -> None:
-        self._positive(v, "delta", "eta")
+        self._in_range(v, 1, INT32_MAX, "delta", "eta")
+        self._in_range(v, INT32_MIN, INT32_MAX, "eps", "y")
         if v["delta"] & (v["delta"] - 1):
             raise VerifyException(f"#qtfm.div delta must be a power of two, got {v['delta']}")
+        if v["y"] * v["eta"] + v["eps"] <= 0:
+            raise VerifyException("#qtfm.div needs y * eta + eps > 0")
+        if not self.multiplier() <= INT32_MAX:
+            raise VerifyException(f"#qtfm.div multiplier {self.multiplier()} does not fit int32")
+
+    def multiplier(self) -> int:
+        """The constant the input is multiplied by: floor(delta * eta / (y * eta + eps))."""
+        v = self.as_dict()
+        return (v["delta"] * v["eta"]) // (v["y"] * v["eta"] + v["eps"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,6 +504,13 @@ class DivAttr(_IntRecordAttr):
 
 class _QtfmOp(IRDLOperation):
     irdl_options = (ParsePropInAttrDict(),)
+
+    def verify_(self) -> None:
+        _max_width(self, 32, *self.operands, *self.results)
+        self.verify_op()
+
+    def verify_op(self) -> None:
+        pass
 
 
 @irdl_op_definition
@@ -484,7 +530,7 @@ class WeightOp(_QtfmOp):
     def __init__(self, name: str, typ: Attribute) -> None:
         super().__init__(properties={"sym": StringAttr(name)}, result_types=[typ])
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
         _tensor(self.result, "weight")
         if not self.sym.data:
             raise VerifyException("'qtfm.weight' needs a non-empty name")
@@ -501,7 +547,7 @@ class EmbeddingOp(_QtfmOp):
     traits = traits_def(Pure())
     assembly_format = "$table `[` $ids `]` attr-dict `:` functional-type(operands, results)"
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
         table = _shape(self.table, "table")
         ids = _shape(self.ids, "ids")
         if len(table) != 2:
@@ -558,7 +604,8 @@ class MatmulOp(_AccumulatingOp):
         "$lhs `,` $rhs (`requant` qualified($requant)^)? attr-dict `:` functional-type(operands, results)"
     )
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
+        _max_width(self, 16, self.lhs, self.rhs)
         a, b = _shape(self.lhs, "lhs"), _shape(self.rhs, "rhs")
         shape = matmul_shape(a, b)
         if shape is None:
@@ -584,7 +631,8 @@ class LinearOp(_AccumulatingOp):
         "functional-type(operands, results)"
     )
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
+        _max_width(self, 16, self.input, self.weight)
         x, w = _shape(self.input, "input"), _shape(self.weight, "weight")
         if len(w) != 2:
             raise VerifyException(f"'qtfm.linear' weight must be 2-D (K x N), got shape {w}")
@@ -608,7 +656,7 @@ class _ElementwiseBinaryOp(_AccumulatingOp):
         "$lhs `,` $rhs (`requant` qualified($requant)^)? attr-dict `:` functional-type(operands, results)"
     )
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
         a, b = _shape(self.lhs, "lhs"), _shape(self.rhs, "rhs")
         shape = broadcast_shapes(a, b)
         if shape is None:
@@ -647,13 +695,13 @@ class _UnaryOp(_QtfmOp):
 
 @irdl_op_definition
 class RequantOp(_UnaryOp):
-    """`%y = qtfm.requant %x #qtfm.requant<...> : tensor<16xi32> -> tensor<16xi8>`"""
+    """`%y = qtfm.requant %x, #qtfm.requant<...> : tensor<16xi32> -> tensor<16xi8>`"""
 
     name = "qtfm.requant"
     params = prop_def(RequantAttr)
     assembly_format = "$input `,` qualified($params) attr-dict `:` type($input) `->` type($result)"
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
         self.params.verify_for(self, self._same_shape(), self.result)
 
 
@@ -676,18 +724,23 @@ class SoftmaxOp(_UnaryOp):
     params = prop_def(SoftmaxAttr)
     assembly_format = "$input `,` qualified($params) attr-dict `:` type($input) `->` type($result)"
 
-    def verify_(self) -> None:
-        self._same_shape()
+    def verify_op(self) -> None:
+        _max_width(self, 16, self.input)
+        shape = self._same_shape()
         _verify_clamped(self, self.params.value("levels"), signed=False)
+        row = shape[-1] if shape else 1
+        if self.params.max_exp() * max(row, self.params.value("levels")) >= 1 << 62:
+            raise VerifyException(
+                f"'qtfm.softmax' parameters let the exp sum of a {row}-wide row exceed 2^62"
+            )
 
 
 class _NormOp(_QtfmOp):
-    input = operand_def(IntTensor)
-    weight = operand_def(IntTensor)
-    result = result_def(IntTensor)
-    traits = traits_def(Pure())
+    """Norms over the last axis; subclasses declare `input`, `weight` (and `bias`) in order,
+    so that operands appear in that order in the syntax."""
 
     def _verify_norm(self, levels: int) -> int:
+        _max_width(self, 16, self.input)
         x = _shape(self.input, "input")
         if not x:
             raise VerifyException(f"'{self.name}' input must have rank >= 1")
@@ -710,12 +763,16 @@ class RMSNormOp(_NormOp):
     """Integer RMSNorm along the last axis (Deeploy iRMSNorm); weight is int32."""
 
     name = "qtfm.rmsnorm"
+    input = operand_def(IntTensor)
+    weight = operand_def(IntTensor)
+    result = result_def(IntTensor)
     params = prop_def(RMSNormAttr)
+    traits = traits_def(Pure())
     assembly_format = (
         "$input `,` $weight `,` qualified($params) attr-dict `:` functional-type(operands, results)"
     )
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
         self._verify_norm(self.params.value("levels"))
 
 
@@ -724,8 +781,12 @@ class LayerNormOp(_NormOp):
     """Integer LayerNorm along the last axis; weight and bias are int32."""
 
     name = "qtfm.layernorm"
+    input = operand_def(IntTensor)
+    weight = operand_def(IntTensor)
     bias = operand_def(IntTensor)
+    result = result_def(IntTensor)
     params = prop_def(LayerNormAttr)
+    traits = traits_def(Pure())
     assembly_format = (
         "$input `,` $weight `,` $bias `,` qualified($params) attr-dict `:` functional-type(operands, results)"
     )
@@ -733,7 +794,7 @@ class LayerNormOp(_NormOp):
     def _extra_vectors(self) -> list[tuple[SSAValue, str]]:
         return [(self.bias, "bias")]
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
         self._verify_norm(self.params.value("levels"))
 
 
@@ -745,7 +806,8 @@ class HardswishOp(_UnaryOp):
     params = prop_def(HardswishAttr)
     assembly_format = "$input `,` qualified($params) attr-dict `:` type($input) `->` type($result)"
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
+        _max_width(self, 16, self.input)
         self._same_shape()
         _require_wide_accumulator(self, self.result)
 
@@ -758,7 +820,8 @@ class GeluOp(_UnaryOp):
     params = prop_def(GeluAttr)
     assembly_format = "$input `,` qualified($params) attr-dict `:` type($input) `->` type($result)"
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
+        _max_width(self, 16, self.input)
         self._same_shape()
         _require_wide_accumulator(self, self.result)
 
@@ -771,7 +834,7 @@ class DivOp(_UnaryOp):
     params = prop_def(DivAttr)
     assembly_format = "$input `,` qualified($params) attr-dict `:` type($input) `->` type($result)"
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
         self._same_shape()
         _require_wide_accumulator(self, self.result)
 
@@ -801,7 +864,7 @@ class TransposeOp(_UnaryOp):
     def __init__(self, input: SSAValue, perm: Sequence[int], result_type: Attribute) -> None:
         super().__init__(operands=[input], properties={"perm": i64_array(perm)}, result_types=[result_type])
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
         x = _shape(self.input, "input")
         perm = list(self.perm.get_values())
         if sorted(perm) != list(range(len(x))):
@@ -821,7 +884,7 @@ class ReshapeOp(_UnaryOp):
     name = "qtfm.reshape"
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
         x, y = _shape(self.input, "input"), _shape(self.result, "result")
         nx = ny = 1
         for d in x:
@@ -846,7 +909,7 @@ class SliceOp(_UnaryOp):
         "type($input) `->` type($result)"
     )
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
         x, y = _shape(self.input, "input"), _shape(self.result, "result")
         starts, strides = list(self.starts.get_values()), list(self.strides.get_values())
         if not len(x) == len(y) == len(starts) == len(strides):
@@ -876,7 +939,7 @@ class ConcatOp(_QtfmOp):
     traits = traits_def(Pure())
     assembly_format = "$inputs attr-dict `:` functional-type(operands, results)"
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
         if not self.inputs:
             raise VerifyException("'qtfm.concat' needs at least one input")
         axis = self.axis.value.data
@@ -915,7 +978,7 @@ class KVAppendOp(_QtfmOp):
     result = result_def(IntTensor)
     assembly_format = "$cache `[` $pos `]` `,` $update attr-dict `:` functional-type(operands, results)"
 
-    def verify_(self) -> None:
+    def verify_op(self) -> None:
         cache, update = _shape(self.cache, "cache"), _shape(self.update, "update")
         if _shape(self.pos, "pos") != ():
             raise VerifyException("'qtfm.kv_append' pos must be a 0-d integer tensor")

@@ -5,7 +5,8 @@ TrueIntegerDiv sit in the default domain beside integer MatMul/Gemm/Add/Mul and 
 ops. Integer constants arrive as FLOAT tensors and data in int64 containers, so element types
 are inferred: from op attributes (a RequantShift with 256 signed levels yields i8), from
 accumulation (MatMul yields i32), and for graph inputs from the representative inputs the
-user gives (`--calib`). Anything not understood is an error naming the node.
+user gives (`--calib`); a declared INT8/UINT8 input keeps its type, while wider declared
+integer types are treated as containers and narrowed to the calibration range. Anything not understood is an error naming the node.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ class DeeployImporter:
                 f"{self.model.path}: input '{info.name}' has a dynamic shape {shape}; "
                 "integer networks need static shapes"
             )
-        if tt.elem_type in _ONNX_INT_TYPES:
+        narrow = tt.elem_type in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8)
+        if narrow or (tt.elem_type in _ONNX_INT_TYPES and self.calib is None):
             lo, hi = _ONNX_INT_TYPES[tt.elem_type]
             return tensor(shape, int_type_for(lo, hi))
         if self.calib is None or index >= len(self.calib):

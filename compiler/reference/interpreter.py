@@ -57,7 +57,14 @@ def _requant(acc: np.ndarray, attr: qtfm.RequantAttr) -> np.ndarray:
 
 
 def _maybe_requant(acc: np.ndarray, attr: qtfm.RequantAttr | None) -> np.ndarray:
-    return acc if attr is None else _requant(acc, attr)
+    """A fused requant: the accumulator is int32 on every target, so it must fit there."""
+    if attr is None:
+        return acc
+    if acc.size and (acc.min() < qtfm.INT32_MIN or acc.max() > qtfm.INT32_MAX):
+        raise ReferenceError(
+            f"the int32 accumulator overflows: values reach [{acc.min()}, {acc.max()}]"
+        )
+    return _requant(acc, attr)
 
 
 class Interpreter:

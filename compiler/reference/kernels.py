@@ -239,25 +239,28 @@ def layernorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, shift: int, l
 
 
 def gelu(x: np.ndarray, b: int, one: int) -> np.ndarray:
-    """i-GELU (I-BERT, Kim et al. 2021): integer GELU from a second-order erf polynomial.
+    """i-GELU (I-BERT, Kim et al. 2021), exactly as Deeploy's iGELU kernel computes it.
 
     erf(t) is approximated by ``sgn(t) * (a * (min(|t|, -b') + b')**2 + 1)`` with
     a = -0.2888 and b' = -1.769.  With the input already in units of S/sqrt(2) (the
     frontend folds the 1/sqrt(2) into the parameters) this becomes, exactly::
 
-        erf = sgn(x) * (one - (min(|x|, -b) + b)**2)
-        y   = x * (erf + one)
+        L = sgn(x) * (one - (min(|x|, -b) + b)**2)
+        y = x * ((one + L) >> 1)
 
     where ``b = floor(b' * sqrt(2) / S)`` (negative) and ``one = floor(1 / (|a| * (S /
-    sqrt(2))**2))`` is 1 at the polynomial's scale.  The result, at scale
-    ``S * |a| * (S / sqrt(2))**2 / 2``, is left exact for the following requant.  For
-    ``|x| >= -b`` the polynomial saturates: ``y = 2 * one * x`` for positive ``x`` and 0 for
-    negative ``x``.  Magnitudes: ``|y| <= |x| * 2 * one``.
+    sqrt(2))**2))`` is 1 at the polynomial's scale; ``>> 1`` is an arithmetic shift (the
+    factor 1/2 of GELU, applied before the multiplication as Deeploy's GELU_s8_s32 does).
+    The result, at scale ``S * |a| * (S / sqrt(2))**2``, is left exact for the following
+    requant.  For ``|x| >= -b`` the polynomial saturates: ``y = one * x`` for positive ``x``
+    and 0 for negative ``x``.  Magnitudes: ``|L| <= max(one, b**2)`` so
+    ``|y| <= |x| * max(one, b**2)``; the verifier keeps ``|x| < 2**15``, ``-2**15 <= b < 0``
+    and ``one < 2**31``.
     """
     x = _i64(x)
     q = np.minimum(np.abs(x), -b) + b
     erf = np.sign(x) * (one - q * q)
-    return x * (erf + one)
+    return x * ((one + erf) >> 1)
 
 
 def hardswish(x: np.ndarray, one_over_six: int, six: int, three: int) -> np.ndarray:

@@ -17,6 +17,7 @@ from compiler.backend.footprint import footprint
 from compiler.errors import NotImplementedYet
 from compiler.frontend import import_model
 from compiler.reference.interpreter import entry_function
+from compiler.tools.diagnostics import OpLocations, verify_with_locations
 from compiler.tools.ir_files import write_ir
 
 REPORT = "report.json"
@@ -32,7 +33,7 @@ def compile_model(
             "only --target host (reference runner) exists today"
         )
     module, weights = import_model(model, calib)
-    module.verify()
+    verify_with_locations(module, OpLocations(str(model)))
     out.mkdir(parents=True, exist_ok=True)
     write_ir(module, weights, out / MODEL_IR)
     if dump_ir:

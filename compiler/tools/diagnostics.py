@@ -48,7 +48,8 @@ class OpLocations:
         while span is None and parent is not None:
             span, parent = self.spans.get(id(parent)), parent.parent_op()
         if span is None:
-            return self.name
+            hint = op.results[0].name_hint if op.results else None
+            return f"{self.name} (value %{hint})" if hint else self.name
         loc = span.get_location()
         return f"{self.name}:{loc.line + self.line_offset}:{loc.col}"
 
