@@ -716,23 +716,74 @@ def _verify_clamped(op: IRDLOperation, levels: int, signed: bool = True) -> None
 
 
 @irdl_op_definition
-class SoftmaxOp(_UnaryOp):
+class SoftmaxOp(_QtfmOp):
     """Integer softmax along the last axis (I-BERT / Deeploy iSoftmax); the result is
-    unsigned, in [0, levels - 1], with levels - 1 standing for probability 1."""
+    unsigned, in [0, levels - 1], with levels - 1 standing for probability 1.
+
+    An optional `mask` (integers broadcastable to the input; non-zero keeps an element)
+    removes elements from the row exactly: they take no part in the maximum or the sum and
+    their result is 0. This is how attention masks (padding, causal) reach the integer
+    program, instead of as large negative additive constants.
+
+    `%p = qtfm.softmax %s, #qtfm.softmax<...> mask(%m : tensor<1x1x1x16xi8>) : ...`
+    """
 
     name = "qtfm.softmax"
+    input = operand_def(IntTensor)
+    mask = opt_operand_def(IntTensor)
+    result = result_def(IntTensor)
     params = prop_def(SoftmaxAttr)
-    assembly_format = "$input `,` qualified($params) attr-dict `:` type($input) `->` type($result)"
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$input `,` qualified($params) (`mask` `(` $mask^ `:` type($mask) `)`)? attr-dict `:` "
+        "type($input) `->` type($result)"
+    )
 
     def verify_op(self) -> None:
         _max_width(self, 16, self.input)
-        shape = self._same_shape()
+        shape = _shape(self.input, "input")
+        if _shape(self.result, "result") != shape:
+            raise VerifyException(f"'qtfm.softmax' result shape must equal the input shape {shape}")
+        if self.mask is not None and broadcast_shapes(shape, _shape(self.mask, "mask")) != shape:
+            raise VerifyException(
+                f"'qtfm.softmax' mask shape {_shape(self.mask, 'mask')} does not broadcast to {shape}"
+            )
         _verify_clamped(self, self.params.value("levels"), signed=False)
         row = shape[-1] if shape else 1
         if self.params.max_exp() * max(row, self.params.value("levels")) >= 1 << 62:
             raise VerifyException(
                 f"'qtfm.softmax' parameters let the exp sum of a {row}-wide row exceed 2^62"
             )
+
+
+@irdl_op_definition
+class LutOp(_QtfmOp):
+    """Elementwise table lookup for 8-bit inputs: `y = table[x - lo]`, where `lo` is the
+    smallest value of the input type (-128 for i8, 0 for ui8). The table has 256 entries
+    and gives the result element type. Any elementwise function of an 8-bit value (tanh,
+    sigmoid, exp...) is exact this way and costs one load on a microcontroller.
+
+    `%y = qtfm.lut %x, %table : (tensor<16xi8>, tensor<256xi8>) -> tensor<16xi8>`
+    """
+
+    name = "qtfm.lut"
+    input = operand_def(IntTensor)
+    table = operand_def(IntTensor)
+    result = result_def(IntTensor)
+    traits = traits_def(Pure())
+    assembly_format = "$input `,` $table attr-dict `:` functional-type(operands, results)"
+
+    def verify_op(self) -> None:
+        elem = _tensor(self.input, "input").element_type
+        if elem.width.data != 8:
+            raise VerifyException(f"'qtfm.lut' input must be 8 bits wide, got {elem}")
+        if _shape(self.table, "table") != (256,):
+            raise VerifyException(
+                f"'qtfm.lut' table must have 256 entries, got shape {_shape(self.table, 'table')}"
+            )
+        if _shape(self.result, "result") != _shape(self.input, "input"):
+            raise VerifyException("'qtfm.lut' result shape must equal the input shape")
+        _same_element_type(self, self.table)
 
 
 class _NormOp(_QtfmOp):
@@ -1009,6 +1060,7 @@ QTFM = Dialect(
         MulOp,
         RequantOp,
         SoftmaxOp,
+        LutOp,
         RMSNormOp,
         LayerNormOp,
         HardswishOp,

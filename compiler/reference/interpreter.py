@@ -81,7 +81,12 @@ class Interpreter:
             qtfm.AddOp: lambda op, a: _maybe_requant(kernels.add(a[0], a[1]), op.requant),
             qtfm.MulOp: lambda op, a: _maybe_requant(kernels.mul(a[0], a[1]), op.requant),
             qtfm.RequantOp: lambda op, a: _requant(a[0], op.params),
-            qtfm.SoftmaxOp: lambda op, a: kernels.softmax_ibert(a[0], **_args(op.params)),
+            qtfm.SoftmaxOp: lambda op, a: kernels.softmax_ibert(
+                a[0], **_args(op.params), mask=a[1] if len(a) > 1 else None
+            ),
+            qtfm.LutOp: lambda op, a: kernels.lut(
+                a[0], a[1], qtfm.int_range(op.input.type.element_type)[0]
+            ),
             qtfm.RMSNormOp: lambda op, a: kernels.rmsnorm(
                 a[0], a[1], op.params.value("shift"), op.params.value("levels")
             ),

@@ -33,6 +33,7 @@ __all__ = [
     "softmax_ibert",
     "rmsnorm",
     "layernorm",
+    "lut",
     "gelu",
     "hardswish",
     "true_integer_div",
@@ -138,6 +139,7 @@ def softmax_ibert(
     coeff_c: int,
     log2: int,
     n_levels: int,
+    mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """iSoftmax: I-BERT integer softmax along the last axis.
 
@@ -158,20 +160,32 @@ def softmax_ibert(
       keep numpy's shift defined (``poly < 2**63`` gives 0 / -1 either way).
     * The final division is floor division of non-negative values (``s > 0``
       because the row maximum contributes ``coeff_a*coeff_b**2 + coeff_c > 0``).
+    * ``mask`` (broadcastable to ``x``; non-zero keeps an element): masked elements take
+      no part in the row maximum or the sum and their result is 0; a row with every
+      element masked is all 0.
     * Magnitudes: ``poly <= coeff_a*coeff_b**2 + coeff_c`` (1.8e5 in the
       reference nets); ``e * (n_levels - 1)`` reaches 4.6e7 and the row sum
       1.2e6 -- within int32 / uint32, but ``e * (n_levels-1)`` grows with the
       coefficients, so a C lowering should use 32-bit unsigned or 64-bit.
     """
     x = _i64(x)
-    xt = x - x.max(axis=-1, keepdims=True)
+    keep = np.ones(x.shape, bool) if mask is None else np.broadcast_to(_i64(mask) != 0, x.shape)
+    lowest = np.iinfo(np.int64).min
+    rowmax = np.where(keep, x, lowest).max(axis=-1, keepdims=True)
+    xt = np.where(keep, x - np.where(rowmax == lowest, 0, rowmax), 0)
     z = (-xt) // log2
     p = xt + z * log2
     poly = coeff_a * (p + coeff_b) ** 2 + coeff_c
-    e = poly >> np.minimum(z, 63)
+    e = np.where(keep, poly >> np.minimum(z, 63), 0)
     s = e.sum(axis=-1, keepdims=True)
-    y = (e * (n_levels - 1)) // s
+    y = (e * (n_levels - 1)) // np.maximum(s, 1)
     return np.clip(y, 0, n_levels - 1)
+
+
+def lut(x: np.ndarray, table: np.ndarray, lo: int) -> np.ndarray:
+    """Table lookup of an 8-bit input: ``y = table[x - lo]`` (``lo`` = the input type's
+    minimum, -128 for i8 and 0 for ui8); ``table`` has 256 entries."""
+    return _i64(table)[_i64(x) - lo]
 
 
 def rmsnorm(x: np.ndarray, weight: np.ndarray, log2_d: int, n_levels: int) -> np.ndarray:
