@@ -387,7 +387,7 @@ class DeeployImporter:
         x = self._value(node.input[0], node)
         out = tensor(self._shape(x), levels_type(v["n_levels"], signed=False))
         return self.b.add(
-            qtfm.SoftmaxOp.build(operands=[x], result_types=[out], properties={"params": params})
+            qtfm.SoftmaxOp.build(operands=[x, None], result_types=[out], properties={"params": params})
         )
 
     def _rmsnorm(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
