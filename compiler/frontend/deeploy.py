@@ -6,7 +6,8 @@ ops. Integer constants arrive as FLOAT tensors and data in int64 containers, so 
 are inferred: from op attributes (a RequantShift with 256 signed levels yields i8), from
 accumulation (MatMul yields i32), and for graph inputs from the representative inputs the
 user gives (`--calib`); a declared INT8/UINT8 input keeps its type, while wider declared
-integer types are treated as containers and narrowed to the calibration range. Anything not understood is an error naming the node.
+integer types are treated as containers and narrowed to the calibration range. Anything
+not understood is an error naming the node.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from compiler.frontend.qtfm_builder import (
     tensor,
     value_name,
 )
+from compiler.frontend.shape_ops import static_slice
 from dialects import qtfm
 
 DEEPLOY_OPS = {
@@ -351,16 +353,10 @@ class DeeployImporter:
             if len(node.input) > 4 and node.input[4]
             else [1] * len(starts)
         )
-        first, stride, size = [0] * len(src), [1] * len(src), list(src)
-        for s, e, a, st in zip(starts, ends, axes, steps, strict=True):
-            if not -len(src) <= a < len(src):
-                raise self.model.node_error(node, f"axis {a} is out of range")
-            a %= len(src)
-            if st <= 0:
-                raise self.model.node_error(node, f"step {st} is not supported (only positive)")
-            rng = range(*slice(s, e, st).indices(src[a]))
-            first[a] = rng.start if len(rng) else 0
-            stride[a], size[a] = st, len(rng)
+        try:
+            first, stride, size = static_slice(src, starts, ends, axes, steps)
+        except ValueError as err:
+            raise self.model.node_error(node, str(err)) from None
         return self.b.add(
             qtfm.SliceOp.build(
                 operands=[x],
