@@ -99,13 +99,16 @@ def _require_wide_accumulator(op: Operation, result: SSAValue) -> None:
 
 
 def _max_width(op: Operation, bits: int, *values: SSAValue) -> None:
-    """Operands at most `bits` wide: what keeps every intermediate exact in int64 (and the
+    """Values at most `bits` wide: what keeps every intermediate exact in int64 (and the
     C lowering's products in 32 bits); see docs/quantization.md."""
     for v in values:
-        elem = _tensor(v, "operand").element_type
-        if elem.width.data > bits:
+        what = "result" if v.owner is op else "operand"
+        typ = v.type
+        if not isinstance(typ, TensorType) or not isinstance(typ.element_type, IntegerType):
+            raise VerifyException(f"'{op.name}' {what} must be a ranked tensor of integers, got {typ}")
+        if typ.element_type.width.data > bits:
             raise VerifyException(
-                f"'{op.name}' operands must be at most {bits} bits wide, got {elem}"
+                f"'{op.name}' {what}s must be at most {bits} bits wide, got {typ.element_type}"
             )
 
 
@@ -235,15 +238,16 @@ class RequantAttr(ParametrizedAttribute):
             levels = parser.parse_integer()
             parser.parse_punctuation(",")
             signed = parser.parse_optional_keyword("signed") is not None
-            if not signed:
-                parser.parse_keyword("unsigned", " `signed` or `unsigned`")
+            if not signed and parser.parse_optional_keyword("unsigned") is None:
+                parser.raise_error("expected `signed` or `unsigned`")
             axis, rounding = -1, "half_up"
             while parser.parse_optional_punctuation(",") is not None:
                 if parser.parse_optional_keyword("axis") is not None:
                     parser.parse_punctuation("=")
                     axis = parser.parse_integer(allow_negative=False)
                 else:
-                    parser.parse_keyword("rounding", " `axis` or `rounding`")
+                    if parser.parse_optional_keyword("rounding") is None:
+                        parser.raise_error("expected `axis` or `rounding`")
                     parser.parse_punctuation("=")
                     rounding = parser.parse_identifier()
         return _checked(
@@ -506,6 +510,17 @@ class _QtfmOp(IRDLOperation):
     irdl_options = (ParsePropInAttrDict(),)
 
     def verify_(self) -> None:
+        for name in self.properties:
+            if name in self.attributes:
+                raise VerifyException(
+                    f"'{self.name}' has '{name}' both as a property and as an attribute"
+                )
+        stray = [n for n in self.attributes if n in type(self).get_irdl_definition().properties]
+        if stray:
+            raise VerifyException(
+                f"'{self.name}' takes '{stray[0]}' as a property (custom syntax or <{{...}}>), "
+                "not in the attribute dictionary"
+            )
         _max_width(self, 32, *self.operands, *self.results)
         self.verify_op()
 
