@@ -1,12 +1,9 @@
 // RUN: not mote-opt %s 2> %t.err
 // RUN: filecheck %s --input-file=%t.err
 
-// KNOWN BUG: in the custom syntax, xDSL's declarative assembly format checks the operand
-// and result type constraints while parsing and raises a VerifyException (not a
-// ParseError). mote-opt then prints the bare constraint message, with no file:line:col and
-// no op name ("f32 should be of base attribute integer_type"). The generic form of the
-// same op is reported correctly (see dialects/qtfm/invalid.mlir). Once LocatingParser
-// turns such exceptions into located errors this test passes, lit reports it as XPASS
+// In the custom syntax, xDSL's declarative assembly format checks operand and result type
+// constraints while parsing and raises a VerifyException rather than a ParseError;
+// LocatingParser turns it into a located error naming the line of the op.
 
 // CHECK-NOT:  Traceback
 func.func @f32_weight() {
