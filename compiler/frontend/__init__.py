@@ -1,4 +1,5 @@
-"""Model import: ONNX (integer networks today; float and QDQ next) or qtfm IR, into qtfm."""
+"""Model import into qtfm: float ONNX (post-training quantization), integerized
+QuantLib/Deeploy ONNX, or qtfm IR. (QDQ ONNX is next.)"""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from compiler.errors import NotImplementedYet
 from compiler.frontend.onnx_model import FrontendError, OnnxModel, load_onnx
 from compiler.npz_io import match_inputs, read_npz
 
+WEIGHTS_FILE = "model.weights.npz"
+QDQ_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearMatMul", "MatMulInteger", "QLinearConv"}
+
 
 def calibration_samples(model: OnnxModel, calib: Path) -> list[np.ndarray]:
     """Representative inputs, one array per graph input, samples stacked on a leading axis."""
@@ -23,7 +27,9 @@ def calibration_samples(model: OnnxModel, calib: Path) -> list[np.ndarray]:
     return [np.stack([s[k] for s in matched.samples]) for k in range(len(inputs))]
 
 
-def import_model(path: Path, calib: Path | None = None) -> tuple[ModuleOp, dict[str, np.ndarray]]:
+def import_model(
+    path: Path, calib: Path | None = None, seq_len: int | None = None
+) -> tuple[ModuleOp, dict[str, np.ndarray]]:
     """The qtfm module and weights for a model file (.onnx or .mlir); `calib` holds
     representative inputs, in the npz convention of `mote run`."""
     if path.suffix == ".mlir":
@@ -35,10 +41,11 @@ def import_model(path: Path, calib: Path | None = None) -> tuple[ModuleOp, dict[
     from compiler.frontend.deeploy import import_integer_network, is_integer_network
 
     model = load_onnx(path)
-    samples = None if calib is None else calibration_samples(model, calib)
     if is_integer_network(model):
-        return import_integer_network(model, samples, "model.weights.npz")
-    raise NotImplementedYet(
-        f"{path}: float and QDQ ONNX import (post-training quantization) is not built yet; "
-        "only integerized QuantLib/Deeploy networks are imported today"
-    )
+        samples = None if calib is None else calibration_samples(model, calib)
+        return import_integer_network(model, samples, WEIGHTS_FILE)
+    if any(n.op_type in QDQ_OPS for n in model.graph.node):
+        raise NotImplementedYet(f"{path}: import of QDQ (QuantizeLinear/DequantizeLinear) models")
+    from compiler.frontend.float_import import import_float_model
+
+    return import_float_model(model, calib, seq_len, WEIGHTS_FILE)

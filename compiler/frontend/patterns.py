@@ -262,6 +262,7 @@ class Matcher:
                     mask = cand
                     t = self.other(prod, cand)  # type: ignore[assignment]
                     nodes.append(prod)
+                    self.claim_cone(cand)
                     break
         scores, alpha = t, 1.0
         prod = self.producer(t)
@@ -286,8 +287,12 @@ class Matcher:
             "alpha": alpha, "mask": mask, "scores": t,
         }))
 
+    MASK_OPS = {"Cast", "Unsqueeze", "Reshape", "Expand", "Sub", "Mul", "Add", "Not", "Equal",
+                "Where", "Neg", "Squeeze", "Min", "Max", "Less", "Greater"}
+
     def mask_like(self, tensor: str) -> bool:
-        """A tensor computed from integer graph inputs and constants only."""
+        """A tensor computed from integer graph inputs and constants by a few elementwise and
+        shape ops (how exporters turn an attention mask into an additive bias)."""
         if tensor in self.g.consts:
             return True
         seen: set[str] = set()
@@ -302,10 +307,20 @@ class Matcher:
                     return False
                 continue
             node = self.g.producer.get(t)
-            if node is None:
+            if node is None or node.op not in self.MASK_OPS or len(seen) > 32:
                 return False
             stack.extend(i for i in node.inputs if i)
         return True
+
+    def claim_cone(self, tensor: str) -> None:
+        """Claims the nodes computing a mask from the inputs: the integer program uses the
+        input directly (see ptq.py), so these float computations disappear."""
+        stack = [tensor]
+        while stack:
+            node = self.g.producer.get(stack.pop())
+            if node is not None and id(node) not in self.claimed:
+                self.claimed.add(id(node))
+                stack.extend(i for i in node.inputs if i and i not in self.g.consts)
 
     def rope(self, neg: Node) -> None:
         half2 = self.producer(neg.inputs[0])

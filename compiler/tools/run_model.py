@@ -11,12 +11,34 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+from xdsl.dialects import func
+from xdsl.ir import Attribute
+
 from compiler.errors import MoteError, NotImplementedYet
+from compiler.frontend.ptq import INPUT_SCALES_ATTR, OUTPUT_SCALES_ATTR
+from dialects.qtfm import int_range
 from compiler.frontend.qtfm_builder import INPUT_NAMES_ATTR, OUTPUT_NAMES_ATTR
 from compiler.npz_io import match_inputs, read_npz, write_outputs
 from compiler.reference.interpreter import Interpreter, entry_function
 from compiler.tools.compile_model import MODEL_IR, REPORT, io_names
 from compiler.tools.ir_files import read_ir
+
+
+def _scales(f: func.FuncOp, attr: str, count: int) -> list[float]:
+    """Real value of one unit of each input/output; 0 where the model works on exact integers."""
+    scales = f.attributes.get(attr)
+    if scales is None:
+        return [0.0] * count
+    return [s.value.data for s in scales.data]  # type: ignore[attr-defined]
+
+
+def _quantize(x: np.ndarray, scale: float, typ: Attribute) -> np.ndarray:
+    """A float input in the model's integer units (round half to even, saturated)."""
+    if scale == 0:
+        return x
+    lo, hi = int_range(typ.element_type)  # type: ignore[attr-defined]
+    return np.clip(np.round(np.asarray(x, np.float64) / scale), lo, hi).astype(np.int64)
 
 
 def run_model(directory: Path, inputs: Path, outputs: Path) -> dict[str, object]:
@@ -41,8 +63,15 @@ def run_model(directory: Path, inputs: Path, outputs: Path) -> dict[str, object]
     )
     for note in matched.notes:
         print(f"mote: note: {note}", file=sys.stderr)
+    in_scales = _scales(f, INPUT_SCALES_ATTR, len(in_types))
+    out_scales = _scales(f, OUTPUT_SCALES_ATTR, len(out_names))
     interpreter = Interpreter(module, weights)
-    results = [interpreter.run(sample) for sample in matched.samples]
+    results = []
+    for sample in matched.samples:
+        ints = [_quantize(x, s, t) for x, s, t in zip(sample, in_scales, in_types, strict=True)]
+        outs = interpreter.run(ints)
+        results.append([y if s == 0 else (y * s).astype(np.float32)
+                        for y, s in zip(outs, out_scales, strict=True)])
     write_outputs(outputs, out_names, results, matched.batched)
 
     report["run"] = {"runner": "reference", "samples": len(results), "inputs": str(inputs)}
