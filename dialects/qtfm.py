@@ -801,6 +801,45 @@ class LutOp(_QtfmOp):
         _same_element_type(self, self.table)
 
 
+@irdl_op_definition
+class MeanOp(_QtfmOp):
+    """Mean along `axis`, rounded half up, optionally over the elements a mask keeps.
+
+    `mask` has the input's leading dimensions up to and including `axis` (e.g. an attention
+    mask `[1, L]` for hidden states `[1, L, H]` and `axis = 1`); non-zero keeps. The result
+    drops `axis` and has the input's element type; an all-masked mean is 0. This is the
+    masked mean pooling of sentence-embedding models.
+
+    `%e = qtfm.mean %h mask(%m : tensor<1x16xi32>) {axis = 1 : i64} : ...`
+    """
+
+    name = "qtfm.mean"
+    input = operand_def(IntTensor)
+    mask = opt_operand_def(IntTensor)
+    axis = prop_def(IntegerAttr[I64])
+    result = result_def(IntTensor)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$input (`mask` `(` $mask^ `:` type($mask) `)`)? attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def verify_op(self) -> None:
+        x = _shape(self.input, "input")
+        axis = self.axis.value.data
+        if not 0 <= axis < len(x):
+            raise VerifyException(f"'qtfm.mean' axis {axis} is out of range for rank {len(x)}")
+        expected = x[:axis] + x[axis + 1 :]
+        if _shape(self.result, "result") != expected:
+            raise VerifyException(
+                f"'qtfm.mean' result shape must be {expected}, got {_shape(self.result, 'result')}"
+            )
+        if self.mask is not None and _shape(self.mask, "mask") != x[: axis + 1]:
+            raise VerifyException(
+                f"'qtfm.mean' mask shape must be {x[: axis + 1]}, got {_shape(self.mask, 'mask')}"
+            )
+        _same_element_type(self, self.input)
+
+
 class _NormOp(_QtfmOp):
     """Norms over the last axis; subclasses declare `input`, `weight` (and `bias`) in order,
     so that operands appear in that order in the syntax."""
@@ -1076,6 +1115,7 @@ QTFM = Dialect(
         RequantOp,
         SoftmaxOp,
         LutOp,
+        MeanOp,
         RMSNormOp,
         LayerNormOp,
         HardswishOp,

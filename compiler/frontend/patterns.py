@@ -109,6 +109,9 @@ class Matcher:
             if self.free(node) and node.op == "Neg":
                 self.rope(node)
         for node in self.g.nodes:
+            if self.free(node) and node.op == "ReduceSum":
+                self.mean_pool(node)
+        for node in self.g.nodes:
             if self.free(node) and node.op in ("MatMul", "Gemm"):
                 self.linear(node)
         for node in self.g.nodes:
@@ -288,7 +291,7 @@ class Matcher:
         }))
 
     MASK_OPS = {"Cast", "Unsqueeze", "Reshape", "Expand", "Sub", "Mul", "Add", "Not", "Equal",
-                "Where", "Neg", "Squeeze", "Min", "Max", "Less", "Greater"}
+                "Where", "Neg", "Squeeze", "Min", "Max", "Less", "Greater", "Clip", "ReduceSum"}
 
     def mask_like(self, tensor: str) -> bool:
         """A tensor computed from integer graph inputs and constants by a few elementwise and
@@ -311,6 +314,40 @@ class Matcher:
                 return False
             stack.extend(i for i in node.inputs if i)
         return True
+
+    def mean_pool(self, total: Node) -> None:
+        """Masked mean pooling: ReduceSum(x * mask) / max(ReduceSum(mask), eps)."""
+        mul = self.producer(total.inputs[0])
+        if mul is None or mul.op != "Mul" or self.only_user(mul.outputs[0]) is not total:
+            return
+        mask = next((i for i in mul.inputs if self.mask_like(i) and i not in self.g.consts), None)
+        if mask is None:
+            return
+        x = self.other(mul, mask)
+        div = self.only_user(total.outputs[0])
+        if x is None or div is None or div.op != "Div" or div.inputs[0] != total.outputs[0]:
+            return
+        if not self.mask_like(div.inputs[1]) or not self.is_last_axis_free(total, x):
+            return
+        axes = self._axes(total)
+        self.claim_cone(mask)
+        self.claim_cone(div.inputs[1])
+        self.add(Block("mean_pool", [x], div.outputs[0], [mul, total, div], {
+            "mask": mask, "axis": axes[0], "keepdims": bool(total.attr("keepdims", 1)),
+        }))
+
+    def _axes(self, node: Node) -> list[int]:
+        axes = node.attr("axes")
+        if axes is None and len(node.inputs) > 1 and node.inputs[1]:
+            c = self.g.const(node.inputs[1])
+            axes = None if c is None else c.ravel().tolist()
+        rank = len(self.g.shapes.get(node.inputs[0], ()))
+        return [] if axes is None else [int(a) % rank for a in axes]  # type: ignore[union-attr]
+
+    def is_last_axis_free(self, node: Node, x: str) -> bool:
+        """A reduction over exactly one axis that is not the last (pooling over tokens)."""
+        axes = self._axes(node)
+        return len(axes) == 1 and axes[0] < len(self.g.shapes.get(x, ())) - 1
 
     def claim_cone(self, tensor: str) -> None:
         """Claims the nodes computing a mask from the inputs: the integer program uses the

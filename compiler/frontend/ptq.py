@@ -80,6 +80,11 @@ class Quantizer:
                 wide.update(block.inputs)
             if block.kind == "softmax" and len(block.inputs) == 1:
                 wide.update(block.inputs)
+        import os
+        if os.environ.get("MOTE_WIDE_MUL"):
+            for node in self.g.nodes:
+                if node.op == "Mul" and id(node) not in self.claimed and all(self.g.const(i) is None for i in node.inputs):
+                    wide.add(node.outputs[0])
         # see through shape-only ops
         changed = True
         while changed:
@@ -289,6 +294,34 @@ class Quantizer:
                                        [onnx.helper.make_empty_tensor_value_info(output)])
         model = onnx.helper.make_model(graph, opset_imports=list(self.g.model.proto.opset_import))
         return np.asarray(ReferenceEvaluator(model).run([output], {**feeds, **consts})[0])
+
+    def _block_mean_pool(self, block: Block) -> QTensor:
+        node = block.nodes[0]
+        x = self._get(block.inputs[0], node)
+        axis: int = block.params["axis"]  # type: ignore[assignment]
+        mask: str = block.params["mask"]  # type: ignore[assignment]
+        cone, sources = self._cone(mask)
+        if len(sources) != 1:
+            raise self._unsupported(node, "the pooling mask must come from one integer input")
+        src = sources[0]
+        lead = x.shape[: axis + 1]
+        if int(np.prod(self.g.shapes[src])) != int(np.prod(lead)):
+            raise self._unsupported(node, "the pooling mask does not cover the pooled axis")
+        for trial in (np.ones(self.g.shapes[src], np.int64), np.zeros(self.g.shapes[src], np.int64)):
+            value = self._evaluate(cone, {src: trial}, mask)
+            if not np.all(value == float(trial.ravel()[0])):
+                raise self._unsupported(node, "the pooling mask is not the input mask itself")
+        m = self._get(src, node)
+        mv = m.value if m.shape == lead else self.b.add(qtfm.ReshapeOp.build(
+            operands=[m.value], result_types=[tensor(lead, m.value.type.element_type)]))  # type: ignore[attr-defined]
+        elem = x.value.type.element_type  # type: ignore[attr-defined]
+        shape = x.shape[:axis] + x.shape[axis + 1:]
+        v = self.b.add(qtfm.MeanOp.build(operands=[x.value, mv], result_types=[tensor(shape, elem)],
+                                         properties={"axis": IntegerAttr(axis, 64)}))
+        out = QTensor(v, x.scale)
+        if block.params["keepdims"]:
+            out = self._reshape(out, self.g.shapes[block.output])
+        return out
 
     def _block_softmax(self, block: Block) -> QTensor:
         node = block.nodes[0]

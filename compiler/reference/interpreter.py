@@ -84,6 +84,9 @@ class Interpreter:
             qtfm.SoftmaxOp: lambda op, a: kernels.softmax_ibert(
                 a[0], **_args(op.params), mask=a[1] if len(a) > 1 else None
             ),
+            qtfm.MeanOp: lambda op, a: kernels.masked_mean(
+                a[0], op.axis.value.data, a[1] if len(a) > 1 else None
+            ),
             qtfm.LutOp: lambda op, a: kernels.lut(
                 a[0], a[1], qtfm.int_range(op.input.type.element_type)[0]
             ),

@@ -34,6 +34,7 @@ __all__ = [
     "rmsnorm",
     "layernorm",
     "lut",
+    "masked_mean",
     "gelu",
     "hardswish",
     "true_integer_div",
@@ -186,6 +187,18 @@ def lut(x: np.ndarray, table: np.ndarray, lo: int) -> np.ndarray:
     """Table lookup of an 8-bit input: ``y = table[x - lo]`` (``lo`` = the input type's
     minimum, -128 for i8 and 0 for ui8); ``table`` has 256 entries."""
     return _i64(table)[_i64(x) - lo]
+
+
+def masked_mean(x: np.ndarray, axis: int, mask: np.ndarray | None = None) -> np.ndarray:
+    """Mean along ``axis`` rounded half up: ``floor((2 * sum + n) / (2 * n))`` with ``n`` the
+    number of kept elements; ``mask`` (shape ``x.shape[:axis + 1]``, non-zero keeps) selects
+    them; a mean over no element is 0."""
+    x = _i64(x)
+    keep = np.ones(x.shape[: axis + 1], np.int64) if mask is None else (_i64(mask) != 0).astype(np.int64)
+    keep = keep.reshape(keep.shape + (1,) * (x.ndim - axis - 1))
+    total = (x * keep).sum(axis=axis)
+    n = np.broadcast_to(keep, x.shape).sum(axis=axis)
+    return np.where(n > 0, (2 * total + n) // (2 * np.maximum(n, 1)), 0)
 
 
 def rmsnorm(x: np.ndarray, weight: np.ndarray, log2_d: int, n_levels: int) -> np.ndarray:

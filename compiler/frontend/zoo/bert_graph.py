@@ -8,9 +8,10 @@ then `pooler_output` [1, H] and/or `sentence_embedding` [1, H] as the config ask
   or a constant, then LayerNorm;
 - extended mask: Unsqueeze 1, Unsqueeze 2, Cast to float, Sub(1, m), Mul by -10000 ([1, 1, 1, L]);
 - Linear on [1, L, in]: MatMul by an `onnx::MatMul_<n>` [in, out] initializer, then Add bias;
-- heads: Reshape [1, L, h, d], Transpose [0, 2, 1, 3]; K^T by a further Transpose [0, 1, 3, 2]
-  (or one Transpose [0, 2, 3, 1]); MatMul, Div by sqrt(d), Add mask, Softmax(-1), MatMul V,
-  Transpose [0, 2, 1, 3], Reshape [1, L, H];
+- heads: Reshape [1, L, h, d] (or [1, L, -1, d]), Transpose [0, 2, 1, 3]; K^T by a further
+  Transpose [0, 1, 3, 2] (or one Transpose [0, 2, 3, 1]); MatMul, Div by sqrt(d) (or Mul by
+  1/sqrt(d)), Add mask, Softmax(-1), MatMul V, Transpose [0, 2, 1, 3], Reshape [1, L, H] (or
+  [1, L, -1]);
 - LayerNorm: `LayerNormalization` or ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt, Div,
   Mul gamma, Add beta;
 - GELU: Div by sqrt(2), Erf, Add 1, Mul x, Mul 0.5;
@@ -69,7 +70,8 @@ class _Bert:
 
     def split_heads(self, x: str, perm: list[int]) -> str:
         b, cfg = self.b, self.cfg
-        shaped = b.node("Reshape", [x, b.const([1, self.L, cfg.heads, cfg.head_dim])])
+        heads = -1 if self.style.reshape_infer_dim else cfg.heads
+        shaped = b.node("Reshape", [x, b.const([1, self.L, heads, cfg.head_dim])])
         return b.node("Transpose", [shaped], perm=perm)
 
     def embeddings(self) -> str:
@@ -116,11 +118,15 @@ class _Bert:
             vh = self.split_heads(v, [0, 2, 1, 3])
             qh = self.split_heads(q, [0, 2, 1, 3])
             scores = b.node("MatMul", [qh, kt])
-            scores = b.node("Div", [scores, b.const(math.sqrt(cfg.head_dim))])
+            if self.style.scale_by_mul:
+                scores = b.node("Mul", [scores, b.const(1.0 / math.sqrt(cfg.head_dim))])
+            else:
+                scores = b.node("Div", [scores, b.const(math.sqrt(cfg.head_dim))])
             scores = b.node("Add", [scores, mask])
             probs = b.node("Softmax", [scores], axis=-1)
             ctx = b.node("Transpose", [b.node("MatMul", [probs, vh])], perm=[0, 2, 1, 3])
-            ctx = b.node("Reshape", [ctx, b.const([1, self.L, cfg.hidden])])
+            merged = -1 if self.style.reshape_infer_dim else cfg.hidden
+            ctx = b.node("Reshape", [ctx, b.const([1, self.L, merged])])
         with b.scope("output"):
             with b.scope("dense"):
                 y = self.linear(ctx, f"{p}.attention.output.dense")

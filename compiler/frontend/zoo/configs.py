@@ -3,7 +3,8 @@
 `BertConfig` and `LlamaConfig` hold what a Hugging Face `config.json` holds; `BertStyle` picks
 between the node patterns that different exporters emit for the same layer (torch.onnx at an
 older opset with a decomposed LayerNorm, or an opset-17 / optimum-style graph with the fused
-`LayerNormalization` op), so that the zoo covers both.
+`LayerNormalization` op, as torch.onnx at opset 17 with transformers 5 emits it), so that the
+zoo covers both.
 """
 
 from __future__ import annotations
@@ -25,17 +26,41 @@ class BertStyle:
     sliced_position_ids: bool
     """Position ids as a Slice of the [1, max_positions] buffer (torch.onnx) rather than a
     constant [1, L] tensor (constant-folded export)."""
+    scale_by_mul: bool
+    """Scores scaled by Mul 1/sqrt(d) (transformers 5 `scaling`) instead of Div sqrt(d)."""
+    reshape_infer_dim: bool
+    """Head-split Reshape to [1, L, -1, d] and merge to [1, L, -1] (transformers 5) instead of
+    fully static shapes [1, L, h, d] and [1, L, H]."""
 
 
 TORCH_STYLE = BertStyle(
-    fused_layernorm=False, bias_first=True, merged_key_transpose=False, sliced_position_ids=True
+    fused_layernorm=False,
+    bias_first=True,
+    merged_key_transpose=False,
+    sliced_position_ids=True,
+    scale_by_mul=False,
+    reshape_infer_dim=False,
 )
-OPTIMUM_STYLE = BertStyle(
-    fused_layernorm=True, bias_first=False, merged_key_transpose=True, sliced_position_ids=False
+"""torch.onnx (TorchScript) at opset < 17 of a transformers 4 BertModel."""
+MODERN_STYLE = BertStyle(
+    fused_layernorm=True,
+    bias_first=False,
+    merged_key_transpose=True,
+    sliced_position_ids=False,
+    scale_by_mul=True,
+    reshape_infer_dim=True,
 )
+"""torch.onnx at opset 17 of a transformers 5 BertModel (its transposes merged and position
+ids folded), with the bias Add operands commuted as graph optimizers leave them."""
 MINILM_STYLE = BertStyle(
-    fused_layernorm=True, bias_first=True, merged_key_transpose=False, sliced_position_ids=True
+    fused_layernorm=True,
+    bias_first=True,
+    merged_key_transpose=False,
+    sliced_position_ids=True,
+    scale_by_mul=False,
+    reshape_infer_dim=False,
 )
+"""torch.onnx at opset 17 of a transformers 4 BertModel."""
 
 
 @dataclass(frozen=True)

