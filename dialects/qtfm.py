@@ -155,8 +155,9 @@ class RequantAttr(ParametrizedAttribute):
     """Fixed-point requantization: `clamp((x * mul + add + rnd) >> shift)` to n levels.
 
     `rnd` is `1 << (shift - 1)` for `rounding = half_up` (the default, Deeploy's
-    RequantShift) when `shift > 0`, and 0 for `shift = 0` or `rounding = floor`. `mul` and `add` are one value per tensor or one
-    per channel along `axis` (an index into the operand's dimensions). The clamp range is
+    RequantShift) when `shift > 0`, and 0 for `shift = 0` or `rounding = floor`. `mul` and
+    `add` are one value per tensor or one per channel along `axis` (an index into the
+    operand's dimensions). The clamp range is
     `[-levels/2, levels/2 - 1]` when signed and `[0, levels - 1]` when unsigned.
 
     Syntax: `#qtfm.requant<mul = 257, add = 0, shift = 16, levels = 256, signed>` and, per

@@ -16,7 +16,6 @@ import onnx
 from compiler.frontend.onnx_graph import FloatGraph
 from compiler.frontend.onnx_model import FrontendError
 
-
 HIST_BINS = 2048
 
 

@@ -89,8 +89,8 @@ def requant(
     acc = _i64(acc)
     mul = _i64(mul)
     add = _i64(add)
-    if shift < 0:
-        raise ValueError("shift must be >= 0")
+    if not 0 <= shift <= 62:
+        raise ValueError(f"shift must be in [0, 62], got {shift}")
     rnd = (1 << (shift - 1)) if shift > 0 else 0
     y = (acc * mul + add + rnd) >> shift
     return np.clip(y, lo, hi)
@@ -129,8 +129,7 @@ def trunc_div(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
     b = _i64(b)
     if np.any(b == 0):
         raise ZeroDivisionError("trunc_div by zero")
-    q = np.abs(a) // np.abs(b)
-    return np.where((a < 0) != (b < 0), -q, q)
+    return (a - np.fmod(a, b)) // b
 
 
 def softmax_ibert(

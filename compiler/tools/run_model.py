@@ -17,12 +17,12 @@ from xdsl.ir import Attribute
 
 from compiler.errors import MoteError, NotImplementedYet
 from compiler.frontend.ptq import INPUT_SCALES_ATTR, OUTPUT_SCALES_ATTR
-from dialects.qtfm import int_range
 from compiler.frontend.qtfm_builder import INPUT_NAMES_ATTR, OUTPUT_NAMES_ATTR
 from compiler.npz_io import match_inputs, read_npz, write_outputs
 from compiler.reference.interpreter import Interpreter, entry_function
 from compiler.tools.compile_model import MODEL_IR, REPORT, io_names
 from compiler.tools.ir_files import read_ir
+from dialects.qtfm import int_range
 
 
 def _scales(f: func.FuncOp, attr: str, count: int) -> list[float]:
