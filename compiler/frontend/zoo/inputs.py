@@ -23,6 +23,9 @@ from compiler.frontend.zoo.models import zoo_entry
 from compiler.frontend.zoo.tokenizer import WordPieceTokenizer
 
 SENTENCES_FILE = Path(__file__).resolve().parent.parent / "data" / "sentences.txt"
+CALIBRATION_FILE = SENTENCES_FILE.with_name("calibration.txt")
+"""Other sentences, for calibrating quantization: accuracy is measured on SENTENCES_FILE,
+text the quantizer has not seen."""
 
 BERT_PAD, BERT_CLS, BERT_SEP = 0, 101, 102
 BERT_FIRST_WORD = 1996
@@ -32,9 +35,9 @@ LLAMA_FIRST_TOKEN = 3
 """SentencePiece Llama vocabularies keep 0..2 for <unk>, <s>, </s>."""
 
 
-def sentences() -> list[str]:
+def sentences(path: Path = SENTENCES_FILE) -> list[str]:
     """The project's fixed English sentences (the MiniLM accuracy witness), in file order."""
-    return [s for s in SENTENCES_FILE.read_text(encoding="utf-8").splitlines() if s.strip()]
+    return [s for s in path.read_text(encoding="utf-8").splitlines() if s.strip()]
 
 
 @cache
@@ -66,20 +69,20 @@ def example_inputs(
 ) -> dict[str, np.ndarray]:
     """Inputs for zoo model `name` at length `seq_len`, keyed by input name, each [S, 1, L].
 
-    `source` is "sentences" (the shipped sentences, tokenized; S = their number) or "random"
-    (`n_samples` seeded random sequences); by default sentences for the real model, random
-    for the synthetic ones."""
+    `source` is "sentences" (the shipped sentences, tokenized; S = their number),
+    "calibration" (the separate calibration sentences) or "random" (`n_samples` seeded random
+    sequences); by default sentences for the real model, random for the synthetic ones."""
     entry = zoo_entry(name)
     cfg = entry.config
     source = source or ("random" if entry.synthetic else "sentences")
     if not 2 <= seq_len <= cfg.max_positions:
         raise ZooError(f"{name}: sequence length {seq_len} is outside 2..{cfg.max_positions}")
-    if source == "sentences":
+    if source in ("sentences", "calibration"):
         if not isinstance(cfg, BertConfig):
             raise ZooError(f"{name}: has no WordPiece vocabulary; use source='random'")
-        return tokenize(sentences(), seq_len)
+        return tokenize(sentences(SENTENCES_FILE if source == "sentences" else CALIBRATION_FILE), seq_len)
     if source != "random":
-        raise ZooError(f"unknown input source '{source}' (sentences or random)")
+        raise ZooError(f"unknown input source '{source}' (sentences, calibration or random)")
     rng = np.random.default_rng(seed)
     if isinstance(cfg, BertConfig):
         return _random_bert(cfg, seq_len, n_samples, rng)
