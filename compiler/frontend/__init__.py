@@ -28,7 +28,7 @@ def calibration_samples(model: OnnxModel, calib: Path) -> list[np.ndarray]:
 
 
 def import_model(
-    path: Path, calib: Path | None = None, seq_len: int | None = None
+    path: Path, calib: Path | None = None, seq_len: int | None = None, precision: str = "mixed"
 ) -> tuple[ModuleOp, dict[str, np.ndarray]]:
     """The qtfm module and weights for a model file (.onnx or .mlir); `calib` holds
     representative inputs, in the npz convention of `mote run`."""
@@ -48,4 +48,4 @@ def import_model(
         raise NotImplementedYet(f"{path}: import of QDQ (QuantizeLinear/DequantizeLinear) models")
     from compiler.frontend.float_import import import_float_model
 
-    return import_float_model(model, calib, seq_len, WEIGHTS_FILE)
+    return import_float_model(model, calib, seq_len, WEIGHTS_FILE, precision)

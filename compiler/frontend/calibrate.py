@@ -103,8 +103,11 @@ def _runs(session, names: list[str], samples: Sequence[Sequence[np.ndarray]]):  
         for meta, arr in zip(feeds_meta, sample, strict=True):
             dtype = np.int64 if "int64" in meta.type else np.int32 if "int32" in meta.type else np.float32
             feeds[meta.name] = np.asarray(arr).astype(dtype)
-        yield [
+        # Float graph inputs need a range too (their scale is the program's input scale);
+        # they are no session output, so they are taken from the feeds.
+        inputs = [(m.name, feeds[m.name]) for m in feeds_meta if feeds[m.name].dtype.kind == "f"]
+        yield inputs + [
             (name, np.asarray(value))
             for name, value in zip(names, session.run(names, feeds), strict=True)
-            if np.asarray(value).dtype.kind == "f" and np.asarray(value).size
+            if np.asarray(value).dtype.kind == "f" and np.asarray(value).size and name not in feeds
         ]

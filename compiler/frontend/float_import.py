@@ -29,7 +29,7 @@ def _infer_seq_len(model: OnnxModel, arrays: dict[str, np.ndarray]) -> int | Non
 
 
 def import_float_model(
-    model: OnnxModel, calib: Path | None, seq_len: int | None, weights_file: str
+    model: OnnxModel, calib: Path | None, seq_len: int | None, weights_file: str, precision: str = "mixed"
 ) -> tuple[ModuleOp, dict[str, np.ndarray]]:
     if calib is None:
         raise FrontendError(
@@ -46,4 +46,4 @@ def import_float_model(
     matcher = Matcher(graph)
     matcher.run()
     ranges = calibrate(graph, matched.samples)
-    return quantize(graph, matcher, ranges, weights_file)
+    return quantize(graph, matcher, ranges, weights_file, precision)

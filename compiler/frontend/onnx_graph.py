@@ -67,7 +67,9 @@ class FloatGraph:
         self.producer = {o: n for n in self.nodes for o in n.outputs}
         self.consumers = {}
         for n in self.nodes:
-            for i in n.inputs:
+            # each reader once, also when it reads a tensor twice (Mul(d, d) squares d):
+            # the matchers count users (`only_user`, the two readers of LayerNorm's x - mean)
+            for i in dict.fromkeys(n.inputs):
                 self.consumers.setdefault(i, []).append(n)
 
     def const(self, name: str) -> np.ndarray | None:
@@ -121,6 +123,7 @@ def load_float_graph(model: OnnxModel, seq_len: int | None) -> FloatGraph:
     except Exception as err:  # onnx raises InferenceError and friends
         raise FrontendError(f"{model.path}: shape inference failed: {err}") from None
 
+    _complete_value_info(proto)
     shapes: dict[str, tuple[int, ...]] = {}
     dtypes: dict[str, int] = {}
     for v in (*proto.graph.input, *proto.graph.value_info, *proto.graph.output):
@@ -165,6 +168,61 @@ def load_float_graph(model: OnnxModel, seq_len: int | None) -> FloatGraph:
     for name, arr in consts.items():
         shapes.setdefault(name, arr.shape)
     return FloatGraph(model, proto, nodes, consts, shapes, dtypes, [i.name for i in inputs], outputs)
+
+
+_ORT_TYPES = {
+    "tensor(float)": onnx.TensorProto.FLOAT,
+    "tensor(float16)": onnx.TensorProto.FLOAT16,
+    "tensor(double)": onnx.TensorProto.DOUBLE,
+    "tensor(int64)": onnx.TensorProto.INT64,
+    "tensor(int32)": onnx.TensorProto.INT32,
+    "tensor(bool)": onnx.TensorProto.BOOL,
+}
+
+
+def _complete_value_info(proto: onnx.ModelProto) -> None:
+    """Types and shapes that ONNX's shape inference leaves out, taken from onnxruntime.
+
+    ONNX does not know onnxruntime's ops in the default domain (SimplifiedLayerNormalization,
+    which the transformers optimizer emits for RMSNorm): inference stops at them, and every
+    tensor after them would have no shape and, in calibration, no range. onnxruntime infers
+    them from the pinned input shapes without running the model."""
+
+    def static(v: onnx.ValueInfoProto) -> bool:
+        tt = v.type.tensor_type
+        return tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim)
+
+    infos = {v.name: v for v in (*proto.graph.input, *proto.graph.value_info, *proto.graph.output)}
+    known = {name for name, v in infos.items() if static(v)} | {t.name for t in proto.graph.initializer}
+    missing = [
+        o for n in proto.graph.node if n.op_type != "Constant" for o in n.output if o and o not in known
+    ]
+    if not missing:
+        return
+    import onnxruntime as ort
+
+    probe = onnx.ModelProto()
+    probe.CopyFrom(proto)
+    outputs = {o.name for o in probe.graph.output}
+    probe.graph.output.extend(
+        onnx.helper.make_empty_tensor_value_info(o) for o in missing if o not in outputs
+    )
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    except Exception:  # an op onnxruntime cannot run either is reported by name later
+        return
+    for meta in session.get_outputs():
+        elem = _ORT_TYPES.get(meta.type)
+        if meta.name not in missing or elem is None or not all(isinstance(d, int) for d in meta.shape):
+            continue
+        info = onnx.helper.make_tensor_value_info(meta.name, elem, meta.shape)
+        if meta.name in infos:
+            infos[meta.name].CopyFrom(info)
+        else:
+            proto.graph.value_info.append(info)
 
 
 def _constant_value(model: OnnxModel, node: onnx.NodeProto) -> np.ndarray:

@@ -575,6 +575,7 @@ class Matcher:
             return
         x = next(iter(roots))
         known = {x, *(o for n in region for o in n.outputs)}
+        grown: list[Node] = []
         grew = True
         while grew:
             grew = False
@@ -584,12 +585,34 @@ class Matcher:
                         continue
                     if all(not i or i in known or i in self.g.consts for i in u.inputs):
                         region.append(u)
+                        grown.append(u)
                         known.update(u.outputs)
                         grew = True
-        internal = {o for n in region for o in n.outputs}
-        escaping = [
-            t for t in internal if self.g.is_output(t) or any(u not in region for u in self.g.users(t))
-        ]
+
+        def escaping_tensors() -> list[str]:
+            internal = {o for n in region for o in n.outputs}
+            return [
+                t for t in internal if self.g.is_output(t) or any(u not in region for u in self.g.users(t))
+            ]
+
+        escaping = escaping_tensors()
+        # A grown node that does not depend on the anchor and whose result leaves the region
+        # is a separate function of x (Mul(x, c) beside Relu(x) on the same tensor): leave
+        # such siblings out rather than give up on the whole region.
+        after_anchor = set(anchor.outputs)
+        for n in self.g.nodes:
+            if n in region and any(i in after_anchor for i in n.inputs):
+                after_anchor.update(n.outputs)
+        while len(escaping) > 1:
+            sibling = next(
+                (n for n in grown if not after_anchor & set(n.outputs) and set(n.outputs) & set(escaping)),
+                None,
+            )
+            if sibling is None:
+                break
+            region.remove(sibling)
+            grown.remove(sibling)
+            escaping = escaping_tensors()
         if len(escaping) != 1:
             return
         shape = self.g.shapes.get(x)

@@ -285,7 +285,7 @@ class Quantizer(BlockEmitters):
 
 
 def quantize(
-    graph: FloatGraph, matcher: Matcher, ranges: dict[str, Range], weights_file: str
+    graph: FloatGraph, matcher: Matcher, ranges: dict[str, Range], weights_file: str, precision: str = "mixed"
 ) -> tuple[ModuleOp, dict[str, np.ndarray]]:
     """The integer qtfm program of a float graph whose blocks `matcher` has recognised."""
-    return Quantizer(graph, matcher, ranges).run(weights_file)
+    return Quantizer(graph, matcher, ranges, precision).run(weights_file)

@@ -23,7 +23,15 @@ from xdsl.dialects.builtin import IntegerAttr, IntegerType, i32
 from xdsl.ir import SSAValue
 
 from compiler.frontend.patterns import Block
-from compiler.frontend.ptq_core import I8, QTensor, QuantizerCore, qmax, signed_type
+from compiler.frontend.ptq_core import (
+    ACCUMULATOR_16X8_K,
+    I8,
+    QTensor,
+    QuantizerCore,
+    Scale,
+    qmax,
+    signed_type,
+)
 from compiler.frontend.qtfm_builder import levels_type, tensor
 from dialects import qtfm
 
@@ -54,11 +62,63 @@ class BlockEmitters(QuantizerCore):
             operands[2] = self.weight(f"{name}.bias", b_q.astype(np.int64), IntegerType(32))
         s_y, bits = self.out_scale(block.output, node)
         shape = (*x.shape[:-1], w.shape[1])
+        k = w.shape[0]
+        if x.bits > 8 and k > ACCUMULATOR_16X8_K:
+            return self._split_linear(x, w_q, operands[2], acc_scale, s_y, bits, name)
         attr = self.requant_attr(acc_scale / np.asarray(s_y, np.float64), bits, len(shape))
         op = qtfm.LinearOp.build(
             operands=operands, result_types=[tensor(shape, signed_type(bits))], properties={"requant": attr}
         )
         return QTensor(self.b.add(op), s_y)
+
+    def _split_linear(
+        self,
+        x: QTensor,
+        w_q: np.ndarray,
+        bias: SSAValue | None,
+        acc_scale: np.ndarray,
+        s_y: Scale,
+        bits: int,
+        name: str,
+    ) -> QTensor:
+        """A 16x8 linear layer whose reduction is too long for one int32 accumulator: the
+        reduction is cut into parts that each fit, every partial sum is rescaled to a scale
+        2^8 finer than the result, and the parts are added."""
+        k, n = w_q.shape
+        parts = -(-k // ACCUMULATOR_16X8_K)
+        step = -(-k // parts)
+        s_c = float(np.min(s_y)) / (1 << 8)
+        lead = list(x.shape[:-1])
+        total: SSAValue | None = None
+        for i, start in enumerate(range(0, k, step)):
+            size = min(step, k - start)
+            xs = self.slice(x, [0] * len(lead) + [start], [*lead, size])
+            ws = self.weight(f"{name}.k{start}", w_q[start : start + size], I8)
+            attr = self.requant_attr(acc_scale / s_c, 32, len(lead) + 1, levels=1 << 32)
+            part = self.b.add(
+                qtfm.LinearOp.build(
+                    operands=[xs.value, ws, bias if i == 0 else None],
+                    result_types=[tensor([*lead, n], i32)],
+                    properties={"requant": attr},
+                )
+            )
+            total = (
+                part
+                if total is None
+                else self.b.add(
+                    qtfm.AddOp.build(operands=[total, part], result_types=[tensor([*lead, n], i32)])
+                )
+            )
+        assert total is not None
+        attr = self.requant_attr(s_c / np.asarray(s_y, np.float64), bits, len(lead) + 1)
+        out = self.b.add(
+            qtfm.RequantOp.build(
+                operands=[total],
+                result_types=[tensor([*lead, n], signed_type(bits))],
+                properties={"params": attr},
+            )
+        )
+        return QTensor(out, s_y)
 
     # -- norms --------------------------------------------------------------------------------
 
@@ -299,8 +359,13 @@ class BlockEmitters(QuantizerCore):
         sin: np.ndarray = block.params["sin"]  # type: ignore[assignment]
         d = x.shape[-1]
         sin_signed = np.concatenate([-sin[..., : d // 2], sin[..., d // 2 :]], axis=-1)
-        cq = self.weight(f"{block.output}.cos", np.round(cos * 127).astype(np.int64), I8)
-        sq = self.weight(f"{block.output}.sin", np.round(sin_signed * 127).astype(np.int64), I8)
+        # cos and sin at 16 bits: an int8 table's 1/127 steps would rotate every query and
+        # key by a visible error.
+        table = qmax(16)
+        cq = self.weight(f"{block.output}.cos", np.round(cos * table).astype(np.int64), IntegerType(16))
+        sq = self.weight(
+            f"{block.output}.sin", np.round(sin_signed * table).astype(np.int64), IntegerType(16)
+        )
         half = [*x.shape[:-1], d // 2]
         hi = self.slice(x, [0] * (len(half) - 1) + [d // 2], half)  # type: ignore[attr-defined]
         lo = self.slice(x, [0] * len(half), half)  # type: ignore[attr-defined]
@@ -317,7 +382,7 @@ class BlockEmitters(QuantizerCore):
         a = self.b.add(qtfm.MulOp.build(operands=[x.value, cq], result_types=[tensor(shape, i32)]))
         c = self.b.add(qtfm.MulOp.build(operands=[swapped, sq], result_types=[tensor(shape, i32)]))
         s_y, bits = self.out_scale(block.output, node)
-        attr = self.requant_attr(float(x.scale) / 127 / np.asarray(s_y, np.float64), bits, len(shape))  # type: ignore[arg-type]
+        attr = self.requant_attr(float(x.scale) / table / np.asarray(s_y, np.float64), bits, len(shape))  # type: ignore[arg-type]
         v = self.b.add(
             qtfm.AddOp.build(
                 operands=[a, c], result_types=[tensor(shape, signed_type(bits))], properties={"requant": attr}

@@ -24,6 +24,12 @@ from dialects import qtfm
 INPUT_SCALES_ATTR = "mote.input_scales"
 OUTPUT_SCALES_ATTR = "mote.output_scales"
 FINE_BITS = 8
+PRECISIONS = ("mixed", "int8")
+"""`mixed`: activations read by linear layers after norms and activation functions are int16
+(16x8 products), everything else as below; `int8`: every matrix-product activation is int8,
+with per-channel scales where a tensor has outlier channels (fastest on SIMD targets)."""
+ACCUMULATOR_16X8_K = (2**31 - 1) // (32767 * 127)
+"""The longest reduction of int16 activations by int8 weights an int32 accumulator holds."""
 PER_CHANNEL_ALPHA = 0.8
 """A per-channel activation scale is max|x_c|^a * max_c(max|x_c|)^(1-a): part of the range
 difference between channels goes to the weights they are folded into, part stays in the
@@ -69,7 +75,12 @@ def signed_type(bits: int) -> IntegerType:
 class QuantizerCore:
     """Precision planning, scale bookkeeping and the requant helpers every emitter uses."""
 
-    def __init__(self, graph: FloatGraph, matcher: Matcher, ranges: dict[str, Range]) -> None:
+    def __init__(
+        self, graph: FloatGraph, matcher: Matcher, ranges: dict[str, Range], precision: str = "mixed"
+    ) -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got '{precision}'")
+        self.precision = precision
         self.g = graph
         self.blocks = matcher.blocks
         self.ranges = ranges
@@ -91,18 +102,22 @@ class QuantizerCore:
         return out
 
     def _wide_tensors(self) -> set[str]:
-        """Tensors kept at 16 bits: model outputs; inputs of norms, softmax scores and
-        activation functions; norm outputs read only by matrix products short enough for a
-        16 x 8-bit int32 accumulator; and, through additions and shape ops, the operands that
-        build them (accumulator outputs, whose width costs nothing)."""
+        """Tensors kept at 16 bits.
+
+        `mixed`: every activation except the operands of products of two activations
+        (Q.K^T and P.V, where one int8 side keeps the int32 accumulator safe).
+        `int8`: model outputs; inputs of norms, softmax scores and activation functions; and,
+        through additions and shape ops, the operands that build them, unless a matrix
+        product reads them."""
+        if self.precision == "mixed":
+            narrow = self._product_operands()
+            return {t for t in self.ranges if t not in narrow} | set(self.g.outputs)
         wide = set(self.g.outputs)
         for block in self.blocks.values():
             if block.kind in ("layernorm", "rmsnorm", "function"):
                 wide.update(block.inputs)
             if block.kind == "softmax" and len(block.inputs) == 1:
                 wide.update(block.inputs)
-            if block.kind in ("layernorm", "rmsnorm") and self._products_take_16(block.output):
-                wide.add(block.output)
         changed = True
         while changed:
             changed = False
@@ -111,23 +126,52 @@ class QuantizerCore:
                     continue
                 if node.op in SHAPE_OPS or node.op in ("Add", "Sub"):
                     for i in node.inputs:
-                        if i and i not in wide and self.g.const(i) is None and self._products_take_16(i):
+                        if i and i not in wide and self.g.const(i) is None and not self._feeds_product(i):
                             wide.add(i)
                             changed = True
         return wide
 
-    def _products_take_16(self, tensor_name: str) -> bool:
-        """Whether every matrix product reading the tensor can take it at 16 bits: a linear
-        layer whose reduction is short enough that 16-bit activations times int8 weights
-        cannot overflow the int32 accumulator (TFLite's "16x8" mode)."""
-        for c in self._consumers(tensor_name):
-            if isinstance(c, Block) and c.kind == "linear":
-                k = c.params["weight"].shape[0]  # type: ignore[union-attr]
-                if k * qmax(16) * 127 >= 2**31:
-                    return False
-            elif (isinstance(c, Block) and c.kind == "softmax") or (isinstance(c, Node) and c.op == "MatMul"):
-                return False
-        return True
+    def _product_operands(self) -> set[str]:
+        """Operands of activation-by-activation products that must be int8 so that the
+        other operand can be wider, and (back through shape ops,
+        slices, concatenations and rotary embeddings) the tensors they are made of."""
+        narrow: set[str] = set()
+        for block in self.blocks.values():
+            if block.kind == "softmax" and len(block.inputs) == 2:
+                # Q.K^T: the keys may stay 16-bit when the head is short enough for a 16x8
+                # int32 accumulator (keys decide more of the score error than queries).
+                head = self.g.shapes.get(block.inputs[0], (0,))[-1]
+                narrow.update(block.inputs[:1] if head <= ACCUMULATOR_16X8_K else block.inputs)
+        for node in self.g.nodes:
+            if node.op == "MatMul" and id(node) not in self.claimed:
+                narrow.update(i for i in node.inputs if self.g.const(i) is None)
+        changed = True
+        while changed:
+            changed = False
+            for t in list(narrow):
+                node = self.g.producer.get(t)
+                if node is None:
+                    continue
+                block = self.block_of.get(id(node))
+                sources = (
+                    block.inputs
+                    if block is not None and block.kind == "rope"
+                    else node.inputs
+                    if block is None and node.op in (*SHAPE_OPS, "Slice", "Concat")
+                    else []
+                )
+                for i in sources:
+                    if i and i not in narrow and self.g.const(i) is None:
+                        narrow.add(i)
+                        changed = True
+        return narrow
+
+    def _feeds_product(self, tensor_name: str) -> bool:
+        return any(
+            (isinstance(c, Block) and c.kind in ("linear", "softmax"))
+            or (isinstance(c, Node) and c.op == "MatMul")
+            for c in self._consumers(tensor_name)
+        )
 
     def bits(self, tensor_name: str) -> int:
         return 16 if tensor_name in self.wide else 8

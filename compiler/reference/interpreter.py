@@ -61,9 +61,7 @@ def _maybe_requant(acc: np.ndarray, attr: qtfm.RequantAttr | None) -> np.ndarray
     if attr is None:
         return acc
     if acc.size and (acc.min() < qtfm.INT32_MIN or acc.max() > qtfm.INT32_MAX):
-        raise ReferenceError(
-            f"the int32 accumulator overflows: values reach [{acc.min()}, {acc.max()}]"
-        )
+        raise ReferenceError(f"the int32 accumulator overflows: values reach [{acc.min()}, {acc.max()}]")
     return _requant(acc, attr)
 
 
@@ -87,9 +85,7 @@ class Interpreter:
             qtfm.MeanOp: lambda op, a: kernels.masked_mean(
                 a[0], op.axis.value.data, a[1] if len(a) > 1 else None
             ),
-            qtfm.LutOp: lambda op, a: kernels.lut(
-                a[0], a[1], qtfm.int_range(op.input.type.element_type)[0]
-            ),
+            qtfm.LutOp: lambda op, a: kernels.lut(a[0], a[1], qtfm.int_range(op.input.type.element_type)[0]),
             qtfm.RMSNormOp: lambda op, a: kernels.rmsnorm(
                 a[0], a[1], op.params.value("shift"), op.params.value("levels")
             ),

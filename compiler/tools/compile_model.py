@@ -25,14 +25,20 @@ MODEL_IR = "model.mlir"
 
 
 def compile_model(
-    model: Path, out: Path, target: str, calib: Path | None, dump_ir: bool
+    model: Path,
+    out: Path,
+    target: str,
+    calib: Path | None,
+    dump_ir: bool,
+    seq_len: int | None = None,
+    precision: str = "mixed",
 ) -> dict[str, object]:
     if target != "host":
         raise NotImplementedYet(
             f"the {target} target needs the C backend (progressive lowering to C); "
             "only --target host (reference runner) exists today"
         )
-    module, weights = import_model(model, calib)
+    module, weights = import_model(model, calib, seq_len, precision)
     verify_with_locations(module, OpLocations(str(model)))
     out.mkdir(parents=True, exist_ok=True)
     write_ir(module, weights, out / MODEL_IR)
@@ -45,6 +51,7 @@ def compile_model(
         "target": target,
         "runner": "reference",
         "stages": ["qtfm"],
+        "precision": precision if model.suffix == ".onnx" else "as given",
         "ops": fp.ops,
         "flash_bytes": fp.flash_bytes,
         "flash_source": "weights only: no code is generated yet",

@@ -49,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--target", choices=TARGETS, default="host")
     c.add_argument("--calib", type=Path, help="representative inputs (.npz)")
     c.add_argument("--dump-ir", action="store_true", help="write the IR of every stage")
+    c.add_argument("--seq-len", type=int, help="fix a dynamic sequence length of a float model")
+    c.add_argument(
+        "--precision",
+        choices=("mixed", "int8"),
+        default="mixed",
+        help="float models: int16 activations where they decide accuracy (mixed, the default) "
+        "or int8 for every matrix-product activation",
+    )
 
     r = sub.add_parser("run", help="run a compiled model on inputs")
     r.add_argument("dir", type=Path)
@@ -75,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.command == "compile":
             from compiler.tools.compile_model import compile_model
 
-            report = compile_model(args.model, args.output, args.target, args.calib, args.dump_ir)
+            report = compile_model(
+                args.model, args.output, args.target, args.calib, args.dump_ir, args.seq_len, args.precision
+            )
             print(f"compiled {args.model} for {args.target} into {args.output}")
             _print_report(report)
         elif args.command == "run":

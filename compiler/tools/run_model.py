@@ -70,8 +70,9 @@ def run_model(directory: Path, inputs: Path, outputs: Path) -> dict[str, object]
     for sample in matched.samples:
         ints = [_quantize(x, s, t) for x, s, t in zip(sample, in_scales, in_types, strict=True)]
         outs = interpreter.run(ints)
-        results.append([y if s == 0 else (y * s).astype(np.float32)
-                        for y, s in zip(outs, out_scales, strict=True)])
+        results.append(
+            [y if s == 0 else (y * s).astype(np.float32) for y, s in zip(outs, out_scales, strict=True)]
+        )
     write_outputs(outputs, out_names, results, matched.batched)
 
     report["run"] = {"runner": "reference", "samples": len(results), "inputs": str(inputs)}
