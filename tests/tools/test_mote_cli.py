@@ -109,9 +109,9 @@ def _float_model(path: Path, op: str = "Relu", domain: str = "") -> Path:
     return path
 
 
-def test_float_onnx_is_not_implemented_yet(tmp_path: Path) -> None:
+def test_float_onnx_needs_calibration_data(tmp_path: Path) -> None:
     r = mote("compile", _float_model(tmp_path / "f.onnx"), "-o", tmp_path / "o")
-    _assert_clean_error(r, 2, "not implemented yet", "float")
+    _assert_clean_error(r, 1, "f.onnx", "--calib")
 
 
 def test_unsupported_op_in_integer_network_names_the_node(tmp_path: Path) -> None:
