@@ -16,16 +16,17 @@ from compiler.frontend.ptq import quantize
 from compiler.npz_io import match_inputs, read_npz
 
 
-def _infer_seq_len(model: OnnxModel, arrays: dict[str, np.ndarray]) -> int | None:
-    """The sequence length of representative inputs, for models with a dynamic one."""
-    for info, arr in zip(model.graph_inputs(), arrays.values(), strict=False):
-        dims = info.type.tensor_type.shape.dim
-        arr = arrays.get(info.name, arr)
-        shape = arr.shape if arr.ndim == len(dims) else arr.shape[1:]
-        for i, d in enumerate(dims):
-            if i > 0 and not (d.HasField("dim_value") and d.dim_value > 0) and i < len(shape):
-                return int(shape[i])
-    return None
+def _example_shapes(model: OnnxModel, arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
+    """The shape of one sample of each input in representative data (keyed by input name,
+    or in file order), which pins the model's dynamic dimensions."""
+    inputs = model.graph_inputs()
+    by_name = all(i.name in arrays for i in inputs)
+    shapes: dict[str, tuple[int, ...]] = {}
+    for info, arr in zip(inputs, arrays.values(), strict=False):
+        arr = arrays[info.name] if by_name else arr
+        rank = len(info.type.tensor_type.shape.dim)
+        shapes[info.name] = tuple(arr.shape if arr.ndim == rank else arr.shape[1:])
+    return shapes
 
 
 def import_float_model(
@@ -37,9 +38,7 @@ def import_float_model(
             "inputs with --calib FILE.npz"
         )
     arrays = read_npz(calib)
-    if seq_len is None:
-        seq_len = _infer_seq_len(model, arrays)
-    graph = load_float_graph(model, seq_len)
+    graph = load_float_graph(model, seq_len, _example_shapes(model, arrays))
     matched = match_inputs(calib, arrays, graph.inputs, [graph.shapes[i] for i in graph.inputs])
     for note in matched.notes:
         print(f"mote: note: {note}", file=sys.stderr)

@@ -85,32 +85,45 @@ class FloatGraph:
         return self.model.node_error(node.proto, message)
 
 
-def _static_shape(value: onnx.ValueInfoProto, seq_len: int | None, path: str) -> list[int]:
+def _static_shape(
+    value: onnx.ValueInfoProto, seq_len: int | None, example: tuple[int, ...] | None, path: str
+) -> list[int]:
+    """Pins an input's dimensions: the batch to 1, the first other dynamic dimension (the
+    sequence) to `seq_len` if given, and the rest from an example array of the input."""
     dims = []
-    for i, d in enumerate(value.type.tensor_type.shape.dim):
+    sequence_pinned = False
+    declared = value.type.tensor_type.shape.dim
+    example = example if example is not None and len(example) == len(declared) else None
+    for i, d in enumerate(declared):
         if d.HasField("dim_value") and d.dim_value > 0:
             dims.append(d.dim_value)
         elif i == 0:
             dims.append(1)  # batch
-        elif seq_len is not None:
+        elif seq_len is not None and not sequence_pinned:
             dims.append(seq_len)
+            sequence_pinned = True
+        elif example is not None:
+            dims.append(int(example[i]))
         else:
             raise FrontendError(
                 f"{path}: input '{value.name}' has a dynamic dimension "
-                f"'{d.dim_param or '?'}'; fix it with --seq-len N"
+                f"'{d.dim_param or '?'}'; fix it with --seq-len N or give --calib data"
             )
     return dims
 
 
-def load_float_graph(model: OnnxModel, seq_len: int | None) -> FloatGraph:
-    """Pins shapes, infers them, folds constants and drops pass-through nodes."""
+def load_float_graph(
+    model: OnnxModel, seq_len: int | None, examples: dict[str, tuple[int, ...]] | None = None
+) -> FloatGraph:
+    """Pins shapes (see _static_shape; `examples` maps input names to the shape of one
+    sample), infers them, folds constants and drops pass-through nodes."""
     proto = onnx.ModelProto()
     proto.CopyFrom(model.proto)
     graph = proto.graph
     init_names = {t.name for t in graph.initializer}
     inputs = [i for i in graph.input if i.name not in init_names]
     for value in inputs:
-        dims = _static_shape(value, seq_len, str(model.path))
+        dims = _static_shape(value, seq_len, (examples or {}).get(value.name), str(model.path))
         shape = value.type.tensor_type.shape
         for d, n in zip(shape.dim, dims, strict=True):
             d.Clear()
