@@ -42,7 +42,11 @@ def measure(name: str, seq_len: int, precision: str, work: Path) -> list[str]:
     for i in range(next(iter(inputs.values())).shape[0]):
         sample = {k: inputs[k][i] for k in inputs.files}
         for n, q, s, ref in zip(
-            names, interp.run([sample[k] for k in inputs.files]), scales, session.run(names, sample), strict=True
+            names,
+            interp.run([sample[k] for k in inputs.files]),
+            scales,
+            session.run(names, sample),
+            strict=True,
         ):
             got[n].append(q * s)
             want[n].append(ref)
