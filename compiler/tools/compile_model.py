@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
 
 from compiler.backend.footprint import footprint
 from compiler.errors import NotImplementedYet
@@ -19,6 +20,7 @@ from compiler.frontend import import_model
 from compiler.reference.interpreter import entry_function
 from compiler.tools.diagnostics import OpLocations, verify_with_locations
 from compiler.tools.ir_files import write_ir
+from compiler.tools.pipeline import HOST_PIPELINE, run_pipeline, stage_path
 
 REPORT = "report.json"
 MODEL_IR = "model.mlir"
@@ -41,16 +43,23 @@ def compile_model(
     module, weights = import_model(model, calib, seq_len, precision)
     verify_with_locations(module, OpLocations(str(model)))
     out.mkdir(parents=True, exist_ok=True)
-    write_ir(module, weights, out / MODEL_IR)
+    ir_dir, shared = out / "ir", out / "model.weights.npz"
     if dump_ir:
-        write_ir(module, weights, out / "ir" / "00-qtfm.mlir")
+        write_ir(module, weights, stage_path(ir_dir, 0, "import"), shared)
+
+    def dump(index: int, name: str, stage: ModuleOp) -> None:
+        if dump_ir:
+            write_ir(stage, weights, stage_path(ir_dir, index, name), shared)
+
+    passes = run_pipeline(module, HOST_PIPELINE, dump)
+    write_ir(module, weights, out / MODEL_IR)
     f = entry_function(module)
     fp = footprint(f)
     report: dict[str, object] = {
         "model": str(model),
         "target": target,
         "runner": "reference",
-        "stages": ["qtfm"],
+        "pipeline": ",".join(passes),
         "precision": precision if model.suffix == ".onnx" else "as given",
         "ops": fp.ops,
         "flash_bytes": fp.flash_bytes,

@@ -7,6 +7,7 @@ themselves. Parse and verifier errors come back located (file:line:col).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -41,12 +42,19 @@ def read_ir(path: Path) -> tuple[ModuleOp, dict[str, np.ndarray]]:
     return module, load_weights(module, path)
 
 
-def write_ir(module: ModuleOp, weights: dict[str, np.ndarray], path: Path) -> None:
-    """Writes `module` to `path` with its weights in `<stem>.weights.npz` beside it."""
+def write_ir(
+    module: ModuleOp, weights: dict[str, np.ndarray], path: Path, shared_weights: Path | None = None
+) -> None:
+    """Writes `module` to `path` with its weights in `<stem>.weights.npz` beside it, or
+    referring to an existing `shared_weights` file (IR dumps of the stages of one compile)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    weights_file = path.with_suffix(".weights.npz")
-    module.attributes[WEIGHTS_ATTR] = StringAttr(weights_file.name)
-    save_weights(weights_file, weights)
+    if shared_weights is None:
+        weights_file = path.with_suffix(".weights.npz")
+        save_weights(weights_file, weights)
+        reference = weights_file.name
+    else:
+        reference = os.path.relpath(shared_weights, path.parent)
+    module.attributes[WEIGHTS_ATTR] = StringAttr(reference)
     with path.open("w") as f:
         Printer(stream=f).print_op(module)
         f.write("\n")
