@@ -39,7 +39,8 @@ def test_compile_run_reproduces_deeploy_attention(tmp_path: Path) -> None:
         "compile", ATTENTION / "network.onnx", "-o", out, "--calib", ATTENTION / "inputs.npz", "--dump-ir"
     )
     assert r.returncode == 0, r.stderr
-    assert (out / "model.mlir").exists() and (out / "ir" / "00-qtfm.mlir").exists()
+    assert (out / "model.mlir").exists() and (out / "ir" / "00-import.mlir").exists()
+    assert (out / "ir" / "02-fuse-requant.mlir").exists()
     report = json.loads((out / "report.json").read_text())
     assert report["runner"] == "reference" and report["target"] == "host"
     assert report["flash_bytes"] > 32768  # six int8 matrices, 64x64 and 64x128
