@@ -502,6 +502,26 @@ class DivAttr(_IntRecordAttr):
         return (v["delta"] * v["eta"]) // (v["y"] * v["eta"] + v["eps"])
 
 
+@irdl_attr_definition
+class IntDivAttr(_IntRecordAttr):
+    """QuantLib's IntegerDiv parameters (tensor by tensor): the quotient
+    `delta * eta * a / (eta * b + eps)` is rounded to the nearest integer, ties away from
+    zero. `delta` is the output scale, `eta` and `eps` stabilise the denominator. The
+    product `delta * eta` must fit int32 (Deeploy's kernel forms it in 32 bits)."""
+
+    name = "qtfm.int_div"
+    FIELDS = ("delta", "eps", "eta")
+    delta: IntAttr
+    eps: IntAttr
+    eta: IntAttr
+
+    def check(self, v: dict[str, int]) -> None:
+        self._in_range(v, 1, INT32_MAX, "delta", "eta")
+        self._in_range(v, INT32_MIN, INT32_MAX, "eps")
+        if v["delta"] * v["eta"] > INT32_MAX:
+            raise VerifyException(f"#qtfm.int_div delta * eta = {v['delta'] * v['eta']} does not fit int32")
+
+
 # ---------------------------------------------------------------------------------------------
 # Operations
 # ---------------------------------------------------------------------------------------------
@@ -513,9 +533,7 @@ class _QtfmOp(IRDLOperation):
     def verify_(self) -> None:
         for name in self.properties:
             if name in self.attributes:
-                raise VerifyException(
-                    f"'{self.name}' has '{name}' both as a property and as an attribute"
-                )
+                raise VerifyException(f"'{self.name}' has '{name}' both as a property and as an attribute")
         stray = [n for n in self.attributes if n in type(self).get_irdl_definition().properties]
         if stray:
             raise VerifyException(
@@ -845,8 +863,10 @@ class _NormOp(_QtfmOp):
     """Norms over the last axis; subclasses declare `input`, `weight` (and `bias`) in order,
     so that operands appear in that order in the syntax."""
 
+    INPUT_BITS: ClassVar[int] = 16
+
     def _verify_norm(self, levels: int) -> int:
-        _max_width(self, 16, self.input)
+        _max_width(self, self.INPUT_BITS, self.input)
         x = _shape(self.input, "input")
         if not x:
             raise VerifyException(f"'{self.name}' input must have rank >= 1")
@@ -905,6 +925,53 @@ class LayerNormOp(_NormOp):
 
 
 @irdl_op_definition
+class LayerNormTruncOp(_NormOp):
+    """Integer LayerNorm along the last axis with C's truncating divisions (QuantLib /
+    Deeploy iLayerNorm): the mean and the normalised product are rounded toward zero, not
+    floored as in `qtfm.layernorm`. The input is at most 8 bits wide (Deeploy's
+    Layernorm_s8_s8); weight and bias are int32 by convention.
+
+    `%y = qtfm.layernorm_trunc %x, %w, %b, #qtfm.layernorm<shift = 14, levels = 256> : ...`
+    """
+
+    name = "qtfm.layernorm_trunc"
+    INPUT_BITS: ClassVar[int] = 8
+    input = operand_def(IntTensor)
+    weight = operand_def(IntTensor)
+    bias = operand_def(IntTensor)
+    result = result_def(IntTensor)
+    params = prop_def(LayerNormAttr)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$input `,` $weight `,` $bias `,` qualified($params) attr-dict `:` functional-type(operands, results)"
+    )
+
+    def _extra_vectors(self) -> list[tuple[SSAValue, str]]:
+        return [(self.bias, "bias")]
+
+    def verify_op(self) -> None:
+        self._verify_norm(self.params.value("levels"))
+
+
+@irdl_op_definition
+class ItaSoftmaxOp(_UnaryOp):
+    """ITA's integer softmax along the last axis (QuantLib / Deeploy ITAMax, 256 levels):
+    exponentials are powers of two, `2^-round(d / 32)` for a distance `d` from the row
+    maximum. The input is at most 8 bits wide; the result is unsigned, in [0, 255].
+
+    `%p = qtfm.ita_softmax %s : tensor<1x2x16x16xi8> -> tensor<1x2x16x16xui8>`
+    """
+
+    name = "qtfm.ita_softmax"
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def verify_op(self) -> None:
+        _max_width(self, 8, self.input)
+        self._same_shape()
+        _verify_clamped(self, 256, signed=False)
+
+
+@irdl_op_definition
 class HardswishOp(_UnaryOp):
     """Integer hardswish (Deeploy iHardswish), exact, into an i32 result to be requantized."""
 
@@ -942,6 +1009,34 @@ class DivOp(_UnaryOp):
 
     def verify_op(self) -> None:
         self._same_shape()
+        _require_wide_accumulator(self, self.result)
+
+
+@irdl_op_definition
+class IntDivOp(_QtfmOp):
+    """Elementwise division of two tensors (QuantLib IntegerDiv), numpy broadcasting:
+    `round(delta * eta * lhs / (eta * rhs + eps))`, ties away from zero, into an i32 result
+    (usually requantized next). The denominator must be positive.
+
+    `%q = qtfm.int_div %a, %b, #qtfm.int_div<delta = 65536, eps = 1, eta = 7> : (...) -> tensor<...xi32>`
+    """
+
+    name = "qtfm.int_div"
+    lhs = operand_def(IntTensor)
+    rhs = operand_def(IntTensor)
+    result = result_def(IntTensor)
+    params = prop_def(IntDivAttr)
+    traits = traits_def(Pure())
+    assembly_format = "$lhs `,` $rhs `,` qualified($params) attr-dict `:` functional-type(operands, results)"
+
+    def verify_op(self) -> None:
+        a, b = _shape(self.lhs, "lhs"), _shape(self.rhs, "rhs")
+        shape = broadcast_shapes(a, b)
+        if shape is None:
+            raise VerifyException(f"'qtfm.int_div' operand shapes {a} and {b} do not broadcast")
+        got = _shape(self.result, "result")
+        if got != shape:
+            raise VerifyException(f"'qtfm.int_div' result shape must be {shape}, got {got}")
         _require_wide_accumulator(self, self.result)
 
 
@@ -1119,14 +1214,26 @@ QTFM = Dialect(
         MeanOp,
         RMSNormOp,
         LayerNormOp,
+        LayerNormTruncOp,
+        ItaSoftmaxOp,
         HardswishOp,
         GeluOp,
         DivOp,
+        IntDivOp,
         TransposeOp,
         ReshapeOp,
         SliceOp,
         ConcatOp,
         KVAppendOp,
     ],
-    [RequantAttr, SoftmaxAttr, RMSNormAttr, LayerNormAttr, HardswishAttr, GeluAttr, DivAttr],
+    [
+        RequantAttr,
+        SoftmaxAttr,
+        RMSNormAttr,
+        LayerNormAttr,
+        HardswishAttr,
+        GeluAttr,
+        DivAttr,
+        IntDivAttr,
+    ],
 )

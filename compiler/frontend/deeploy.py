@@ -1,13 +1,15 @@
 """Import of integerized ONNX networks (QuantLib / PACT exports, as Deeploy consumes them).
 
-These graphs are already integer: RequantShift, iSoftmax, iRMSNorm, iHardswish and
-TrueIntegerDiv sit in the default domain beside integer MatMul/Gemm/Add/Mul and the shape
-ops. Integer constants arrive as FLOAT tensors and data in int64 containers, so element types
-are inferred: from op attributes (a RequantShift with 256 signed levels yields i8), from
-accumulation (MatMul yields i32), and for graph inputs from the representative inputs the
-user gives (`--calib`); a declared INT8/UINT8 input keeps its type, while wider declared
-integer types are treated as containers and narrowed to the calibration range. Anything
-not understood is an error naming the node.
+These graphs are already integer: RequantShift, iSoftmax, ITAMax, iRMSNorm, iLayerNorm,
+iGELU, iHardswish and TrueIntegerDiv sit in the default domain beside integer
+MatMul/Gemm/Add/Mul and the shape ops; RQIntegerDiv and RequantizedGemm are the fused nodes
+Deeploy's own merge passes build (IntegerDiv + RequantShift, and Gemm/MatMul + RequantShift
+in the PULPOpen / GAP9 convention). Integer constants arrive as FLOAT tensors and data in
+int64 containers, so element types are inferred: from op attributes (a RequantShift with
+256 signed levels yields i8), from accumulation (MatMul yields i32), and for graph inputs
+from the representative inputs the user gives (`--calib`); a declared INT8/UINT8 input
+keeps its type, while wider declared integer types are treated as containers and narrowed
+to the calibration range. Anything not understood is an error naming the node.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import onnx
 from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp, TensorType, i32
-from xdsl.ir import SSAValue
+from xdsl.ir import ParametrizedAttribute, SSAValue
+from xdsl.utils.exceptions import VerifyException
 
 from compiler.frontend.onnx_model import (
     FrontendError,
@@ -89,6 +92,11 @@ class DeeployImporter:
             "iRMSNorm": self._rmsnorm,
             "iHardswish": self._hardswish,
             "TrueIntegerDiv": self._true_integer_div,
+            "iGELU": self._gelu,
+            "iLayerNorm": self._ilayernorm,
+            "ITAMax": self._itamax,
+            "RQIntegerDiv": self._rq_integer_div,
+            "RequantizedGemm": self._requantized_gemm,
         }
 
     # -- driver -------------------------------------------------------------------------------
@@ -418,6 +426,220 @@ class DeeployImporter:
                 result_types=[tensor(self._shape(x), i32)],
                 properties={"params": params},
             )
+        )
+
+    # -- ops Deeploy / QuantLib add to I-BERT-style transformers ----------------------------
+
+    def _checked(self, node: onnx.NodeProto, build: Callable[[], ParametrizedAttribute]):  # noqa: ANN202
+        """A qtfm attribute from node attributes; a value its verifier rejects names the node."""
+        try:
+            return build()
+        except VerifyException as err:
+            raise self.model.node_error(node, str(err)) from None
+
+    def _narrow_input(self, node: onnx.NodeProto, x: SSAValue, bits: int) -> None:
+        elem = self._elem(x)
+        if elem.width.data > bits:
+            raise self.model.node_error(
+                node, f"the input must be an integer of at most {bits} bits, got {elem}"
+            )
+
+    def _gelu(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
+        """iGELU(b, one) -> qtfm.gelu: `y = x * ((one + L) >> 1)` (QuantLib PACTIntegerGELU)."""
+        v = self._ints(node, attrs, "b", "one")
+        x = self._value(node.input[0], node)
+        self._narrow_input(node, x, 16)
+        params = self._checked(node, lambda: qtfm.GeluAttr.get(b=v["b"], one=v["one"]))
+        return self.b.add(
+            qtfm.GeluOp.build(
+                operands=[x], result_types=[tensor(self._shape(x), i32)], properties={"params": params}
+            )
+        )
+
+    def _norm_vector(self, node: onnx.NodeProto, index: int, what: str, n: int) -> SSAValue:
+        """A length-n weight/bias: constants of one element (QuantLib's non-affine
+        iLayerNorm exports a scalar scale) are broadcast, as QuantLib's forward does."""
+        name = node.input[index] if index < len(node.input) else ""
+        if not name:
+            raise self.model.node_error(node, f"{what} (input {index}) is missing")
+        const = self._const(name)
+        if const is not None and name not in self.values:
+            arr = exact_int(self.model, node, what, const)
+            if arr.size == 1 and n != 1:
+                return self.b.weight(f"{name}.x{n}", np.full((n,), int(arr.reshape(()))))
+            if arr.size == n:
+                return self.b.weight(name if arr.shape == (n,) else f"{name}.flat", arr.reshape(n))
+            raise self.model.node_error(node, f"{what} of shape {list(arr.shape)} does not fit {n} channels")
+        v = self._value(name, node)
+        if self._shape(v) != [n]:
+            raise self.model.node_error(node, f"{what} must have shape [{n}], got {self._shape(v)}")
+        return v
+
+    def _ilayernorm(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
+        """iLayerNorm(x, weight, bias; D, n_levels) -> qtfm.layernorm_trunc (QuantLib
+        PACTIntegerLayerNorm, Deeploy Layernorm_s8_s8: truncating mean and quotient)."""
+        v = self._ints(node, attrs, "D", "n_levels")
+        shift = _log2_exact(self.model, node, "D", v["D"])
+        x = self._value(node.input[0], node)
+        self._narrow_input(node, x, 8)
+        shape = self._shape(x)
+        if not shape:
+            raise self.model.node_error(node, "the input must have rank >= 1")
+        w = self._norm_vector(node, 1, "weight", shape[-1])
+        b = self._norm_vector(node, 2, "bias", shape[-1])
+        params = self._checked(node, lambda: qtfm.LayerNormAttr.get(shift=shift, levels=v["n_levels"]))
+        out = tensor(shape, levels_type(v["n_levels"], signed=True))
+        return self.b.add(
+            qtfm.LayerNormTruncOp.build(operands=[x, w, b], result_types=[out], properties={"params": params})
+        )
+
+    def _itamax(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
+        """ITAMax(x; n_levels = 256) -> qtfm.ita_softmax (unsigned result in [0, 255])."""
+        v = self._ints(node, attrs, "n_levels")
+        if v["n_levels"] != 256:
+            raise self.model.node_error(
+                node,
+                f"n_levels must be 256, got {v['n_levels']} (ITAMax is defined, by QuantLib and "
+                "by Deeploy's kernel alike, for 8-bit data with 256 levels only)",
+            )
+        x = self._value(node.input[0], node)
+        self._narrow_input(node, x, 8)
+        shape = self._shape(x)
+        if "axis" in attrs:
+            axis = scalar_int(self.model, node, "axis", attrs["axis"])
+            if shape and axis not in (-1, len(shape) - 1):
+                raise self.model.node_error(node, f"only the last axis is supported, got axis {axis}")
+        out = tensor(shape, levels_type(256, signed=False))
+        return self.b.add(qtfm.ItaSoftmaxOp.build(operands=[x], result_types=[out]))
+
+    def _rq_scalar(self, node: onnx.NodeProto, index: int, what: str) -> int:
+        arr = self._param(node, index, what)
+        if arr.size != 1:
+            raise self.model.node_error(
+                node, f"{what} (input {index}) must be a single value, got shape {list(arr.shape)}"
+            )
+        return int(arr.reshape(()))
+
+    def _rq_shape_params(
+        self, node: onnx.NodeProto, attrs: dict[str, object]
+    ) -> tuple[int, bool, int | None]:
+        """levels, signed and log2(div) (None without `div`) of a fused requant."""
+        levels_attr = attrs.get("n_levels_out", attrs.get("n_levels"))
+        if levels_attr is None:
+            raise self.model.node_error(node, f"{node.op_type} needs an 'n_levels' attribute")
+        levels = scalar_int(self.model, node, "n_levels", levels_attr)
+        signed = bool(scalar_int(self.model, node, "signed", attrs.get("signed", 1)))
+        shift = None
+        if "div" in attrs:
+            shift = _log2_exact(self.model, node, "div", scalar_int(self.model, node, "div", attrs["div"]))
+        return levels, signed, shift
+
+    def _rq_integer_div(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
+        """RQIntegerDiv(a, b, mul, add[, shift]; Delta, eps, eta, div, n_levels, signed), the
+        node Deeploy's IntegerDivRequantMergePass builds -> qtfm.int_div + qtfm.requant:
+        `clamp((q * mul + add + 2^(shift-1)) >> shift)` with q the rounded quotient, exactly
+        as Deeploy's RQDiv_s32_s8 kernel (mul and add are used as stored)."""
+        v = self._ints(node, attrs, "Delta", "eps", "eta")
+        if len(node.input) not in (4, 5):
+            raise self.model.node_error(
+                node, f"expected inputs (a, b, mul, add[, shift]), got {len(node.input)} inputs"
+            )
+        levels, signed, shift = self._rq_shape_params(node, attrs)
+        if len(node.input) == 5 and node.input[4]:
+            given = self._rq_scalar(node, 4, "shift")
+            if shift is not None and given != shift:
+                raise self.model.node_error(node, f"shift input {given} disagrees with div = 2^{shift}")
+            shift = given
+        if shift is None:
+            raise self.model.node_error(node, "RQIntegerDiv needs a 'div' attribute or a shift input")
+        mul, add = self._rq_scalar(node, 2, "mul"), self._rq_scalar(node, 3, "add")
+        a, b = self._value(node.input[0], node), self._value(node.input[1], node)
+        shape = qtfm.broadcast_shapes(self._shape(a), self._shape(b))
+        if shape is None:
+            raise self.model.node_error(
+                node, f"operand shapes {self._shape(a)} and {self._shape(b)} do not broadcast"
+            )
+        div_params = self._checked(
+            node, lambda: qtfm.IntDivAttr.get(delta=v["Delta"], eps=v["eps"], eta=v["eta"])
+        )
+        q = self.b.add(
+            qtfm.IntDivOp.build(
+                operands=[a, b], result_types=[tensor(shape, i32)], properties={"params": div_params}
+            )
+        )
+        rq = self._checked(node, lambda: qtfm.RequantAttr.get(mul, add, shift, levels, signed))
+        return self.b.add(
+            qtfm.RequantOp.build(
+                operands=[q],
+                result_types=[tensor(shape, levels_type(levels, signed))],
+                properties={"params": rq},
+            )
+        )
+
+    def _matmul_operand(self, node: onnx.NodeProto, index: int, trans: bool) -> SSAValue:
+        """Input `index`, with its last two dimensions swapped when `trans`."""
+        name = node.input[index]
+        const = self._const(name)
+        if const is not None and name not in self.values:
+            arr = exact_int(self.model, node, f"input {index}", const)
+            if trans and arr.ndim < 2:
+                raise self.model.node_error(node, f"input {index} must have rank >= 2 to be transposed")
+            return self.b.weight(f"{name}.T" if trans else name, np.swapaxes(arr, -1, -2) if trans else arr)
+        v = self._value(name, node)
+        if not trans:
+            return v
+        shape = self._shape(v)
+        if len(shape) < 2:
+            raise self.model.node_error(node, f"input {index} must have rank >= 2 to be transposed")
+        perm = [*range(len(shape) - 2), len(shape) - 1, len(shape) - 2]
+        return self.b.add(qtfm.TransposeOp(v, perm, tensor([shape[p] for p in perm], self._elem(v))))
+
+    def _requantized_gemm(self, node: onnx.NodeProto, attrs: dict[str, object]) -> SSAValue:
+        """RequantizedGemm(A, B, C, mul; div, n_levels, signed, shift, transA, transB), the node
+        Deeploy's PULPOpen/GAP9 Gemm/MatMul + RequantShift merge pass builds, in which C already
+        holds `bias * mul + add + 2^(shift-1)` -> qtfm.matmul with
+        `requant<mul, add = C, shift = log2(div), rounding = floor>`:
+        `clamp((op(A) @ op(B) * mul + C) >> shift)`, as pulp_nn_bn_quant computes it."""
+        if len(node.input) != 4:
+            raise self.model.node_error(
+                node,
+                f"expected inputs (A, B, C, mul) (the PULPOpen convention), got {len(node.input)} inputs",
+            )
+        for name in ("alpha", "beta"):
+            if scalar_int(self.model, node, name, attrs.get(name, 1.0)) != 1:
+                raise self.model.node_error(
+                    node, f"{name} must be 1 (Deeploy folds bias and offset into C and ignores {name})"
+                )
+        levels, signed, shift = self._rq_shape_params(node, attrs)
+        if shift is None:
+            raise self.model.node_error(node, "RequantizedGemm needs a 'div' attribute")
+        if "shift" in attrs and scalar_int(self.model, node, "shift", attrs["shift"]) != shift:
+            raise self.model.node_error(
+                node,
+                f"shift {scalar_int(self.model, node, 'shift', attrs['shift'])} differs from log2(div) = "
+                f"{shift}: this is the CMSIS (CortexM) convention, whose requantization is not "
+                "RequantShift's; only the PULPOpen convention (shift = log2(div)) is supported",
+            )
+        a = self._matmul_operand(node, 0, bool(attrs.get("transA", 0)))
+        b = self._matmul_operand(node, 1, bool(attrs.get("transB", 0)))
+        shape = qtfm.matmul_shape(self._shape(a), self._shape(b))
+        if shape is None:
+            raise self.model.node_error(
+                node, f"operand shapes {self._shape(a)} and {self._shape(b)} are incompatible"
+            )
+        c, mul = self._param(node, 2, "C"), self._param(node, 3, "mul")
+        axis = self._channel_axis(node, shape, mul, c)
+        params = self._checked(
+            node,
+            lambda: qtfm.RequantAttr.get(
+                mul.ravel().tolist(), c.ravel().tolist(), shift, levels, signed, axis, "floor"
+            ),
+        )
+        if params.channels() not in (1, shape[axis] if axis is not None else 1):
+            raise self.model.node_error(node, "mul and C do not match the output channels")
+        out = tensor(shape, levels_type(levels, signed))
+        return self.b.add(
+            qtfm.MatmulOp.build(operands=[a, b], result_types=[out], properties={"requant": params})
         )
 
 

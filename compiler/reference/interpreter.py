@@ -92,9 +92,14 @@ class Interpreter:
             qtfm.LayerNormOp: lambda op, a: kernels.layernorm(
                 a[0], a[1], a[2], op.params.value("shift"), op.params.value("levels")
             ),
+            qtfm.LayerNormTruncOp: lambda op, a: kernels.layernorm_trunc(
+                a[0], a[1], a[2], op.params.value("shift"), op.params.value("levels")
+            ),
+            qtfm.ItaSoftmaxOp: lambda op, a: kernels.ita_softmax(a[0]),
             qtfm.HardswishOp: lambda op, a: kernels.hardswish(a[0], **op.params.as_dict()),
             qtfm.GeluOp: lambda op, a: kernels.gelu(a[0], **op.params.as_dict()),
             qtfm.DivOp: lambda op, a: kernels.true_integer_div(a[0], **op.params.as_dict()),
+            qtfm.IntDivOp: self._int_div,
             qtfm.TransposeOp: lambda op, a: np.transpose(a[0], tuple(op.perm.get_values())),
             qtfm.ReshapeOp: lambda op, a: a[0].reshape(op.result.type.get_shape()),
             qtfm.SliceOp: self._slice,
@@ -200,6 +205,15 @@ class Interpreter:
         if len(args) == 3:
             acc = acc + args[2]
         return _maybe_requant(acc, op.requant)
+
+    def _int_div(self, op: qtfm.IntDivOp, args: list[np.ndarray]) -> np.ndarray:
+        v = op.params.as_dict()
+        den = v["eta"] * args[1] + v["eps"]
+        if den.size and den.min() <= 0:
+            raise ReferenceError(
+                f"'qtfm.int_div' denominator eta * rhs + eps reaches {den.min()}; it must be positive"
+            )
+        return kernels.integer_div(args[0], args[1], **v)
 
     def _slice(self, op: qtfm.SliceOp, args: list[np.ndarray]) -> np.ndarray:
         out_shape = op.result.type.get_shape()

@@ -33,11 +33,14 @@ __all__ = [
     "softmax_ibert",
     "rmsnorm",
     "layernorm",
+    "layernorm_trunc",
+    "ita_softmax",
     "lut",
     "masked_mean",
     "gelu",
     "hardswish",
     "true_integer_div",
+    "integer_div",
     "matmul",
     "gemm",
     "add",
@@ -264,6 +267,74 @@ def layernorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, shift: int, l
     return np.clip(y, -(levels // 2), levels // 2 - 1)
 
 
+def layernorm_trunc(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, shift: int, levels: int
+) -> np.ndarray:
+    """iLayerNorm: integer LayerNorm along the last axis (length N) with C's truncating
+    divisions, as QuantLib's PACTIntegerLayerNorm and Deeploy's Layernorm_s8_s8 define it.
+
+    ::
+
+        mean = trunc(sum(x) / N)             # toward zero: the sum can be negative
+        xc   = x - mean
+        var  = sum(xc**2) // N               # non-negative: floor == truncation
+        std  = isqrt(var + 1)                # floor integer sqrt; >= 1
+        y    = (trunc(xc * weight / std) + bias) >> shift
+        y    = clamp(y, -levels/2, levels/2 - 1)
+
+    * It differs from :func:`layernorm` only in the two truncations (``mean`` and the
+      quotient), which round toward zero where ``layernorm`` floors: for a negative
+      non-integral value the results differ by one before the shift.
+    * ``shift = log2(D)`` of the ONNX ``D`` attribute; ``>>`` is the arithmetic shift
+      (floor), as ``floor(y / D)`` in QuantLib and ``>> log2D`` in Deeploy.
+    * The clamp is QuantLib's; Deeploy's C kernel casts to int8 without clamping (it wraps
+      where the value leaves the 8-bit range).
+    * Magnitudes (8-bit input): ``|xc| <= 255``, ``sum(xc**2) <= N * 65025`` (int32 for
+      ``N <= 33025``), ``std <= 256``; ``xc * weight`` exceeds int32 once
+      ``|weight| >= 2**31 / 255`` (Deeploy computes it in int64; in Deeploy's ICCT test the
+      weights reach 3.3e5 and the products 2.9e7).
+    """
+    x = _i64(x)
+    weight = _i64(weight)
+    bias = _i64(bias)
+    n = x.shape[-1]
+    mean = trunc_div(x.sum(axis=-1, keepdims=True), n)
+    xc = x - mean
+    var = (xc * xc).sum(axis=-1, keepdims=True) // n
+    std = isqrt(var + 1)
+    y = (trunc_div(xc * weight, std) + bias) >> shift
+    return np.clip(y, -(levels // 2), levels // 2 - 1)
+
+
+def ita_softmax(x: np.ndarray) -> np.ndarray:
+    """ITAMax: the integer softmax of the ITA accelerator along the last axis, 256 levels,
+    as QuantLib's PACTIntegerITAMax and Deeploy's ITAMax_s8 define it.
+
+    For each row (last axis) of an 8-bit ``x``::
+
+        d   = max(x) - x                     # in [0, 255]
+        s   = (d + 16) >> 5                  # round(d / 32), ties up: in [0, 8]
+        e   = 256 >> s                       # 2**(8 - s), exact since s <= 8
+        inv = (255 * 256) // sum(e)          # sum(e) >= 256, so inv <= 255
+        y   = inv >> s                       # in [0, 255]
+
+    * ``1/32`` is QuantLib's ``eps_max = B / 2**B`` for ``B = log2(256)``: the input is
+      first requantized (by a RequantShift) so that one unit is ``log2(e) / 32``, and
+      ``2**-round(d/32)`` stands for ``exp(-d * eps)``.
+    * The result is *unsigned* (``levels - 1 = 255`` stands for probability 1); Deeploy
+      stores it in int8 with an offset of -128, QuantLib exports the unsigned value.
+    * Magnitudes: ``sum(e) <= 256 * N``; everything else is at most 65280.
+    """
+    x = _i64(x)
+    if x.ndim == 0:  # one row of one element
+        return ita_softmax(x.reshape(1)).reshape(())
+    d = x.max(axis=-1, keepdims=True) - x
+    s = (d + 16) >> 5
+    total = (np.int64(256) >> s).sum(axis=-1, keepdims=True)
+    inv = (255 * 256) // total
+    return inv >> s
+
+
 def gelu(x: np.ndarray, b: int, one: int) -> np.ndarray:
     """i-GELU (I-BERT, Kim et al. 2021), exactly as Deeploy's iGELU kernel computes it.
 
@@ -326,6 +397,35 @@ def true_integer_div(x: np.ndarray, delta: int, eps: int, eta: int, y: int) -> n
     x = _i64(x)
     k = (delta * eta) // (y * eta + eps)
     return x * k
+
+
+def integer_div(a: np.ndarray, b: np.ndarray, delta: int, eps: int, eta: int) -> np.ndarray:
+    """IntegerDiv: elementwise ``a / b`` (numpy broadcasting) at output scale ``delta``.
+
+    ::
+
+        den = eta * b + eps                  # must be > 0
+        num = delta * eta * a
+        q   = sgn(num) * ((|num| + den // 2) // den)
+
+    i.e. ``num / den`` rounded to the nearest integer, ties away from zero: Deeploy's
+    ``Div_s32_s32`` / ``RQDiv_s32_s8`` compute ``(num + sgn(num) * (den >> 1)) / den`` with
+    C's truncating division. QuantLib's PACTIntegerDiv writes ``floor(num / den + 0.5)``,
+    which rounds ties up instead; the two differ only for a negative ``num`` that is an odd
+    multiple of ``den / 2`` (``den`` even).
+
+    * ``delta * eta`` fits int32 (Deeploy forms it in 32 bits; the verifier checks it).
+    * Magnitudes: ``|num| <= 2**31 * |a|`` and ``den`` up to ``2**31 * |b|``: int64 in
+      general (Deeploy computes both in int64); ``q`` must fit the i32 result.
+    """
+    a = _i64(a)
+    b = _i64(b)
+    den = eta * b + eps
+    if np.any(den <= 0):
+        raise ValueError(f"integer_div: the denominator eta * b + eps reaches {int(den.min())}, must be > 0")
+    num = (delta * eta) * a
+    num, den = np.broadcast_arrays(num, den)
+    return np.sign(num) * ((np.abs(num) + den // 2) // den)
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -643,6 +643,31 @@ def test_rmsnorm_and_layernorm_ops():
     assert r[0, 0] == 0 and r[0, 3] == 125
 
 
+def test_deeploy_transformer_ops_plumbing():
+    src = """
+    func.func @main(%x: tensor<2x4xi8>, %d: tensor<2x1xi32>) -> (tensor<2x4xi8>, tensor<2x4xui8>, tensor<2x4xi32>) {
+      %g = qtfm.weight "g" : tensor<4xi32>
+      %b = qtfm.weight "b" : tensor<4xi32>
+      %l = qtfm.layernorm_trunc %x, %g, %b, #qtfm.layernorm<shift = 4, levels = 16> : (tensor<2x4xi8>, tensor<4xi32>, tensor<4xi32>) -> tensor<2x4xi8>
+      %p = qtfm.ita_softmax %x : tensor<2x4xi8> -> tensor<2x4xui8>
+      %q = qtfm.int_div %x, %d, #qtfm.int_div<delta = 64, eps = 1, eta = 3> : (tensor<2x4xi8>, tensor<2x1xi32>) -> tensor<2x4xi32>
+      func.return %l, %p, %q : tensor<2x4xi8>, tensor<2x4xui8>, tensor<2x4xi32>
+    }
+    """
+    x = np.array([[3, -4, 0, 12], [I8_MIN, I8_MAX, -1, 1]], np.int8)
+    d = np.array([[2], [0]], np.int32)
+    g = np.array([16, 32, -48, 1000], np.int32)
+    b = np.array([0, -8, 8, 1], np.int32)
+    ln, p, q = run(src, [x, d], {"g": g, "b": b})
+    assert ln.tolist() == K.layernorm_trunc(x, g, b, 4, 16).tolist()
+    assert p.dtype == np.uint8 and p.tolist() == K.ita_softmax(x).tolist()
+    # row 0: den = 3*2 + 1 = 7, 192 * 3 / 7 = 82.3 -> 82; row 1: den = 1, 192 * -128
+    assert q[0, 0] == 82 and q[1, 0] == -24576
+    assert q.tolist() == K.integer_div(x, d, 64, 1, 3).tolist()
+    with pytest.raises(RefError, match="denominator"):
+        run(src, [x, np.array([[2], [-1]], np.int32)], {"g": g, "b": b})
+
+
 def test_pointwise_ops_plumbing():
     src = """
     func.func @main(%x: tensor<5xi8>) -> (tensor<5xi32>, tensor<5xi32>, tensor<5xi32>) {

@@ -485,6 +485,94 @@ def test_layernorm(case):
     check_int64(out, x.shape, expected)
 
 
+def ref_layernorm_trunc_row(
+    row: list[int], w: list[int], bias: list[int], shift: int, levels: int
+) -> list[int]:
+    """iLayerNorm: the mean and the normalised product truncate toward zero."""
+    n = len(row)
+    mean = int(Fraction(sum(row), n))  # int() of a Fraction truncates toward zero
+    xc = [x - mean for x in row]
+    std = math.isqrt(sum(v * v for v in xc) // n + 1)
+    return [
+        clamp((int(Fraction(c * wi, std)) + bi) >> shift, -(levels // 2), levels // 2 - 1)
+        for c, wi, bi in zip(xc, w, bias, strict=True)
+    ]
+
+
+@st.composite
+def norm8_case(draw: st.DrawFn):
+    x, weight, bias, shift, levels = draw(norm_case())
+    return np.asarray(x).astype(np.int64).clip(I8_MIN, I8_MAX), weight, bias, shift, levels
+
+
+@PROP
+@given(case=norm8_case())
+@example(case=(np.array([[-3, -2, 0, 0]]), np.full(4, 256), np.zeros(4, np.int64), 0, 1 << 16))
+def test_layernorm_trunc(case):
+    x, weight, bias, shift, levels = case
+    out = K.layernorm_trunc(x, weight, bias, shift, levels)
+    w, b = flat(weight), flat(bias)
+    rows = np.asarray(x).reshape(-1, x.shape[-1]).tolist()
+    expected = [v for row in rows for v in ref_layernorm_trunc_row(row, w, b, shift, levels)]
+    check_int64(out, x.shape, expected)
+
+
+def test_layernorm_trunc_differs_from_layernorm_on_negative_means():
+    x, w, b = np.array([[-3, -2, 0, 0]]), np.full(4, 256), np.zeros(4, np.int64)
+    # mean: trunc(-5/4) = -1 (floor: -2)
+    assert flat(K.layernorm_trunc(x, w, b, 0, 1 << 16)) == [-512, -256, 256, 256]
+    assert flat(K.layernorm(x, w, b, 0, 1 << 16)) != [-512, -256, 256, 256]
+
+
+def ref_ita_softmax_row(row: list[int]) -> list[int]:
+    """ITAMax with exact rationals: shift = round(d / 32) (ties up), weights 256 / 2^shift."""
+    top = max(row)
+    shifts = [math.floor(Fraction(top - v, 32) + Fraction(1, 2)) for v in row]
+    inv = math.floor(Fraction(255 * 256) / sum(Fraction(256, 1 << s) for s in shifts))
+    return [math.floor(Fraction(inv, 1 << s)) for s in shifts]
+
+
+@PROP
+@given(x=int_arrays(np.int8, shapes(max_side=9)))
+@example(x=np.array([[0, -16, -17, -48, -49, I8_MIN, I8_MAX]], np.int8))
+def test_ita_softmax(x):
+    rows = np.asarray(x).reshape(-1, x.shape[-1]).tolist()
+    check_int64(K.ita_softmax(x), x.shape, [v for row in rows for v in ref_ita_softmax_row(row)])
+
+
+def test_ita_softmax_scalar_is_one_row():
+    assert flat(K.ita_softmax(np.int8(-7))) == [255]
+
+
+def ref_integer_div(a: int, b: int, delta: int, eps: int, eta: int) -> int:
+    """Nearest integer to delta*eta*a / (eta*b + eps), ties away from zero."""
+    q = Fraction(delta * eta * a, eta * b + eps)
+    mag = math.floor(abs(q) + Fraction(1, 2))
+    return mag if q >= 0 else -mag
+
+
+@PROP
+@given(
+    ab=st.tuples(int_arrays(np.int32, (3, 4)), int_arrays(np.int32, (3, 1), 0, I32_MAX)),
+    delta=edgy(1, 1 << 16),
+    eps=edgy(1, I32_MAX),
+    eta=edgy(1, 1 << 14),
+)
+@example(ab=(np.array([[-5, -3, -1, 1]] * 3), np.array([[1]] * 3)), delta=1, eps=1, eta=1)
+def test_integer_div(ab, delta, eps, eta):
+    a, b = ab
+    expected = [
+        ref_integer_div(x, y, delta, eps, eta)
+        for x, y in zip(flat(a), flat(np.broadcast_to(b, a.shape)), strict=True)
+    ]
+    check_int64(K.integer_div(a, b, delta, eps, eta), a.shape, expected)
+
+
+def test_integer_div_rejects_nonpositive_denominators():
+    with pytest.raises(ValueError, match="denominator"):
+        K.integer_div(np.array([1]), np.array([-1]), 1, 1, 1)
+
+
 def test_rmsnorm_zero_row_and_saturation():
     x = np.zeros((1, 4), np.int8)
     assert flat(K.rmsnorm(x, np.full(4, 1 << 20), 0, 256)) == [0, 0, 0, 0]
@@ -702,6 +790,9 @@ _FLOAT_CALLS = {
     "rmsnorm_weight": lambda: K.rmsnorm(_I, np.array([1.0, 1.0]), 0, 256),
     "layernorm": lambda: K.layernorm(_F, np.array([1, 1]), np.array([0, 0]), 0, 256),
     "layernorm_bias": lambda: K.layernorm(_I, np.array([1, 1]), np.array([0.0, 0.0]), 0, 256),
+    "layernorm_trunc": lambda: K.layernorm_trunc(_F, np.array([1, 1]), np.array([0, 0]), 0, 256),
+    "ita_softmax": lambda: K.ita_softmax(_F),
+    "integer_div": lambda: K.integer_div(_F, _I, 1, 1, 1),
     "gelu": lambda: K.gelu(_F, -4, 10),
     "hardswish": lambda: K.hardswish(_F, 1, 6, 3),
     "true_integer_div": lambda: K.true_integer_div(_F, 16384, 1, 200000, 2),

@@ -37,7 +37,10 @@ builtin.module attributes {
   gelu.bounds2 = #qtfm.gelu<b = -1, one = 2147483647>,
   div = #qtfm.div<delta = 16384, eps = 1, eta = 200000, y = 2>,
   div.small = #qtfm.div<delta = 1, eps = -5, eta = 1, y = 7>,
-  div.negative_y = #qtfm.div<delta = 1073741824, eps = 2147483647, eta = 1, y = -2147483646>
+  div.negative_y = #qtfm.div<delta = 1073741824, eps = 2147483647, eta = 1, y = -2147483646>,
+  idiv = #qtfm.int_div<delta = 65536, eps = 1, eta = 7>,
+  idiv.lower_bounds = #qtfm.int_div<delta = 1, eps = -2147483648, eta = 1>,
+  idiv.upper_bounds = #qtfm.int_div<delta = 1, eps = 2147483647, eta = 2147483647>
 } {
 }
 
@@ -68,12 +71,15 @@ builtin.module attributes {
 // CHECK-SAME: gelu.bounds2 = #qtfm.gelu<b = -1, one = 2147483647>,
 // CHECK-SAME: div = #qtfm.div<delta = 16384, eps = 1, eta = 200000, y = 2>,
 // CHECK-SAME: div.small = #qtfm.div<delta = 1, eps = -5, eta = 1, y = 7>,
-// CHECK-SAME: div.negative_y = #qtfm.div<delta = 1073741824, eps = 2147483647, eta = 1, y = -2147483646>} {
+// CHECK-SAME: div.negative_y = #qtfm.div<delta = 1073741824, eps = 2147483647, eta = 1, y = -2147483646>,
+// CHECK-SAME: idiv = #qtfm.int_div<delta = 65536, eps = 1, eta = 7>,
+// CHECK-SAME: idiv.lower_bounds = #qtfm.int_div<delta = 1, eps = -2147483648, eta = 1>,
+// CHECK-SAME: idiv.upper_bounds = #qtfm.int_div<delta = 1, eps = 2147483647, eta = 2147483647>} {
 
 // CHECK-GENERIC:      "builtin.module"() ({
 // CHECK-GENERIC:      }) {rq.scalar = #qtfm.requant<mul = 257, add = 0, shift = 16, levels = 256, signed>,
 // CHECK-GENERIC-SAME: rq.per_channel_floor = #qtfm.requant<mul = [3, 5], add = [0, -1], shift = 8, levels = 256, signed, axis = 3, rounding = floor>,
-// CHECK-GENERIC-SAME: div.negative_y = #qtfm.div<delta = 1073741824, eps = 2147483647, eta = 1, y = -2147483646>} : () -> ()
+// CHECK-GENERIC-SAME: idiv.upper_bounds = #qtfm.int_div<delta = 1, eps = 2147483647, eta = 2147483647>} : () -> ()
 
 // -----
 

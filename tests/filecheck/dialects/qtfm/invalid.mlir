@@ -671,6 +671,96 @@ func.func @f(%x: tensor<16x64xi32>) {
 
 // -----
 
+// IntDiv operands that do not broadcast.
+func.func @f(%a: tensor<16x64xi32>, %b: tensor<16x2xi32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'qtfm.int_div' operand shapes (16, 64) and (16, 2) do not broadcast
+  %y = qtfm.int_div %a, %b, #qtfm.int_div<delta = 65536, eps = 1, eta = 7> : (tensor<16x64xi32>, tensor<16x2xi32>) -> tensor<16x64xi32>
+  func.return
+}
+
+// -----
+
+// IntDiv result shape.
+func.func @f(%a: tensor<16x64xi32>, %b: tensor<16x1xi32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'qtfm.int_div' result shape must be (16, 64), got (16, 1)
+  %y = qtfm.int_div %a, %b, #qtfm.int_div<delta = 65536, eps = 1, eta = 7> : (tensor<16x64xi32>, tensor<16x1xi32>) -> tensor<16x1xi32>
+  func.return
+}
+
+// -----
+
+// IntDiv into i8 (the quotient is an i32 accumulator).
+func.func @f(%a: tensor<16x64xi32>, %b: tensor<16x1xi32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'qtfm.int_div' without requant accumulates into its result, which must be i32, got i8
+  %y = qtfm.int_div %a, %b, #qtfm.int_div<delta = 65536, eps = 1, eta = 7> : (tensor<16x64xi32>, tensor<16x1xi32>) -> tensor<16x64xi8>
+  func.return
+}
+
+// -----
+
+// Truncating layernorm of a 16-bit input (Deeploy's kernel and the bounds are 8-bit).
+func.func @f(%x: tensor<16x64xi16>, %w: tensor<64xi32>, %b: tensor<64xi32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'qtfm.layernorm_trunc' operands must be at most 8 bits wide, got i16
+  %y = qtfm.layernorm_trunc %x, %w, %b, #qtfm.layernorm<shift = 14, levels = 256> : (tensor<16x64xi16>, tensor<64xi32>, tensor<64xi32>) -> tensor<16x64xi8>
+  func.return
+}
+
+// -----
+
+// Truncating layernorm bias shape.
+func.func @f(%x: tensor<16x64xi8>, %w: tensor<64xi32>, %b: tensor<1xi32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'qtfm.layernorm_trunc' bias must have shape (64,), got (1,)
+  %y = qtfm.layernorm_trunc %x, %w, %b, #qtfm.layernorm<shift = 14, levels = 256> : (tensor<16x64xi8>, tensor<64xi32>, tensor<1xi32>) -> tensor<16x64xi8>
+  func.return
+}
+
+// -----
+
+// Truncating layernorm: levels beyond the result type.
+func.func @f(%x: tensor<16x64xi8>, %w: tensor<64xi32>, %b: tensor<64xi32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'qtfm.layernorm_trunc' produces values in [-256, 255], which do not fit the result element type i8
+  %y = qtfm.layernorm_trunc %x, %w, %b, #qtfm.layernorm<shift = 14, levels = 512> : (tensor<16x64xi8>, tensor<64xi32>, tensor<64xi32>) -> tensor<16x64xi8>
+  func.return
+}
+
+// -----
+
+// Truncating layernorm of a 0-d input.
+func.func @f(%x: tensor<i8>, %w: tensor<1xi32>, %b: tensor<1xi32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'qtfm.layernorm_trunc' input must have rank >= 1
+  %y = qtfm.layernorm_trunc %x, %w, %b, #qtfm.layernorm<shift = 14, levels = 256> : (tensor<i8>, tensor<1xi32>, tensor<1xi32>) -> tensor<i8>
+  func.return
+}
+
+// -----
+
+// ITA softmax of a 16-bit input.
+func.func @f(%x: tensor<2x16x16xi16>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'qtfm.ita_softmax' operands must be at most 8 bits wide, got i16
+  %y = qtfm.ita_softmax %x : tensor<2x16x16xi16> -> tensor<2x16x16xui8>
+  func.return
+}
+
+// -----
+
+// ITA softmax into a signed i8 (the result is in [0, 255]).
+func.func @f(%x: tensor<2x16x16xi8>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'qtfm.ita_softmax' produces values in [0, 255], which do not fit the result element type i8
+  %y = qtfm.ita_softmax %x : tensor<2x16x16xi8> -> tensor<2x16x16xi8>
+  func.return
+}
+
+// -----
+
+// ITA softmax result shape.
+func.func @f(%x: tensor<2x16x16xi8>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'qtfm.ita_softmax' result shape must equal the input shape (2, 16, 16), got (2, 16)
+  %y = qtfm.ita_softmax %x : tensor<2x16x16xi8> -> tensor<2x16xui8>
+  func.return
+}
+
+// -----
+
 // Transpose perm with a repeated index.
 func.func @f(%x: tensor<16x2x32xi8>) {
   // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'qtfm.transpose' perm [0, 0, 1] is not a permutation of 0..2

@@ -412,6 +412,38 @@ builtin.module attributes {qtfm.param = #qtfm.div<delta = 1024, eps = 1, eta = 3
 
 // -----
 
+// IntDiv: delta must be positive.
+// CHECK: invalid_attributes.mlir:[[# @LINE + 2]]:54
+// CHECK: #qtfm.int_div delta must be in [1, 2147483647], got 0
+builtin.module attributes {qtfm.param = #qtfm.int_div<delta = 0, eps = 1, eta = 7>} {
+}
+
+// -----
+
+// IntDiv: eta must be positive.
+// CHECK: invalid_attributes.mlir:[[# @LINE + 2]]:54
+// CHECK: #qtfm.int_div eta must be in [1, 2147483647], got -7
+builtin.module attributes {qtfm.param = #qtfm.int_div<delta = 65536, eps = 1, eta = -7>} {
+}
+
+// -----
+
+// IntDiv: eps beyond int32.
+// CHECK: invalid_attributes.mlir:[[# @LINE + 2]]:54
+// CHECK: #qtfm.int_div eps must be in [-2147483648, 2147483647], got 2147483648
+builtin.module attributes {qtfm.param = #qtfm.int_div<delta = 65536, eps = 2147483648, eta = 7>} {
+}
+
+// -----
+
+// IntDiv: delta * eta must fit int32 (Deeploy forms the product in 32 bits).
+// CHECK: invalid_attributes.mlir:[[# @LINE + 2]]:54
+// CHECK: #qtfm.int_div delta * eta = 2147483648 does not fit int32
+builtin.module attributes {qtfm.param = #qtfm.int_div<delta = 65536, eps = 1, eta = 32768>} {
+}
+
+// -----
+
 // Unknown qtfm attribute.
 // CHECK: invalid_attributes.mlir:[[# @LINE + 2]]:51
 // CHECK: 'qtfm.relu' is not registered

@@ -57,6 +57,10 @@ builtin.module attributes {qtfm.weights = "tiny.npz"} {
     %hs = qtfm.hardswish %hn, #qtfm.hardswish<one_over_six = 43, six = 96, three = 48> : tensor<16x64xi8> -> tensor<16x64xi32>
     %ge = qtfm.gelu %hn, #qtfm.gelu<b = -226, one = 4096> : tensor<16x64xi8> -> tensor<16x64xi32>
     %dv = qtfm.div %h32, #qtfm.div<delta = 1024, eps = 1, eta = 3, y = 7> : tensor<16x64xi32> -> tensor<16x64xi32>
+    %rs = qtfm.weight "l0.row_sum" : tensor<16x1xi32>
+    %qd = qtfm.int_div %h32, %rs, #qtfm.int_div<delta = 65536, eps = 1, eta = 7> : (tensor<16x64xi32>, tensor<16x1xi32>) -> tensor<16x64xi32>
+    %hl = qtfm.layernorm_trunc %h, %lw, %lb, #qtfm.layernorm<shift = 14, levels = 256> : (tensor<16x64xi8>, tensor<64xi32>, tensor<64xi32>) -> tensor<16x64xi8>
+    %pi = qtfm.ita_softmax %s : tensor<1x2x16x16xi8> -> tensor<1x2x16x16xui8>
     %m32 = qtfm.mul %hs, %ge : (tensor<16x64xi32>, tensor<16x64xi32>) -> tensor<16x64xi32>
     %gate = qtfm.weight "l0.gate" : tensor<64xi8>
     %m = qtfm.mul %h, %gate requant #qtfm.requant<mul = 3, add = 1, shift = 2, levels = 16, unsigned> : (tensor<16x64xi8>, tensor<64xi8>) -> tensor<16x64xui8>
@@ -122,6 +126,10 @@ builtin.module attributes {qtfm.weights = "tiny.npz"} {
 // CHECK-NEXT: %hs = qtfm.hardswish %hn, #qtfm.hardswish<one_over_six = 43, six = 96, three = 48> : tensor<16x64xi8> -> tensor<16x64xi32>
 // CHECK-NEXT: %ge = qtfm.gelu %hn, #qtfm.gelu<b = -226, one = 4096> : tensor<16x64xi8> -> tensor<16x64xi32>
 // CHECK-NEXT: %dv = qtfm.div %h32, #qtfm.div<delta = 1024, eps = 1, eta = 3, y = 7> : tensor<16x64xi32> -> tensor<16x64xi32>
+// CHECK-NEXT: %rs = qtfm.weight "l0.row_sum" : tensor<16x1xi32>
+// CHECK-NEXT: %qd = qtfm.int_div %h32, %rs, #qtfm.int_div<delta = 65536, eps = 1, eta = 7> : (tensor<16x64xi32>, tensor<16x1xi32>) -> tensor<16x64xi32>
+// CHECK-NEXT: %hl = qtfm.layernorm_trunc %h, %lw, %lb, #qtfm.layernorm<shift = 14, levels = 256> : (tensor<16x64xi8>, tensor<64xi32>, tensor<64xi32>) -> tensor<16x64xi8>
+// CHECK-NEXT: %pi = qtfm.ita_softmax %s : tensor<1x2x16x16xi8> -> tensor<1x2x16x16xui8>
 // CHECK-NEXT: %m32 = qtfm.mul %hs, %ge : (tensor<16x64xi32>, tensor<16x64xi32>) -> tensor<16x64xi32>
 // CHECK-NEXT: %gate = qtfm.weight "l0.gate" : tensor<64xi8>
 // CHECK-NEXT: %m = qtfm.mul %h, %gate requant #qtfm.requant<mul = 3, add = 1, shift = 2, levels = 16, unsigned> : (tensor<16x64xi8>, tensor<64xi8>) -> tensor<16x64xui8>
@@ -157,6 +165,9 @@ builtin.module attributes {qtfm.weights = "tiny.npz"} {
 // GENERIC-NEXT:   %vs = "qtfm.slice"(%kc) <{starts = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1, 1, 1>}> : (tensor<1x2x128x32xi8>) -> tensor<1x2x16x32xi8>
 // GENERIC:        %oc = "qtfm.concat"(%o, %vh) <{axis = 3 : i64}> : (tensor<1x2x16x32xi8>, tensor<1x2x16x32xi8>) -> tensor<1x2x16x64xi8>
 // GENERIC:        %hn = "qtfm.layernorm"(%h, %lw, %lb) <{params = #qtfm.layernorm<shift = 8, levels = 256>}> : (tensor<16x64xi8>, tensor<64xi32>, tensor<64xi32>) -> tensor<16x64xi8>
+// GENERIC:        %qd = "qtfm.int_div"(%h32, %rs) <{params = #qtfm.int_div<delta = 65536, eps = 1, eta = 7>}> : (tensor<16x64xi32>, tensor<16x1xi32>) -> tensor<16x64xi32>
+// GENERIC-NEXT:   %hl = "qtfm.layernorm_trunc"(%h, %lw, %lb) <{params = #qtfm.layernorm<shift = 14, levels = 256>}> : (tensor<16x64xi8>, tensor<64xi32>, tensor<64xi32>) -> tensor<16x64xi8>
+// GENERIC-NEXT:   %pi = "qtfm.ita_softmax"(%s) : (tensor<1x2x16x16xi8>) -> tensor<1x2x16x16xui8>
 // GENERIC:        %m = "qtfm.mul"(%h, %gate) <{requant = #qtfm.requant<mul = 3, add = 1, shift = 2, levels = 16, unsigned>}> : (tensor<16x64xi8>, tensor<64xi8>) -> tensor<16x64xui8>
 // GENERIC:        %th = "qtfm.lut"(%hn, %tanh) : (tensor<16x64xi8>, tensor<256xi8>) -> tensor<16x64xi8>
 // GENERIC:      }) {qtfm.weights = "tiny.npz"} : () -> ()
