@@ -1,5 +1,5 @@
 """Model import into qtfm: float ONNX (post-training quantization), integerized
-QuantLib/Deeploy ONNX, or qtfm IR. (QDQ ONNX is next.)"""
+QuantLib/Deeploy ONNX, QDQ / QOperator ONNX from onnxruntime.quantization, or qtfm IR."""
 
 from __future__ import annotations
 
@@ -9,12 +9,24 @@ from pathlib import Path
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from compiler.errors import NotImplementedYet
 from compiler.frontend.onnx_model import FrontendError, OnnxModel, load_onnx
 from compiler.npz_io import match_inputs, read_npz
 
 WEIGHTS_FILE = "model.weights.npz"
-QDQ_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearMatMul", "MatMulInteger", "QLinearConv"}
+QDQ_OPS = {
+    "QuantizeLinear",
+    "DequantizeLinear",
+    "QLinearMatMul",
+    "MatMulInteger",
+    "QLinearConv",
+    "QGemm",
+    "QLinearAdd",
+    "QLinearMul",
+    "QLinearSoftmax",
+    "QLinearSigmoid",
+    "QLinearLeakyRelu",
+    "QLinearConcat",
+}
 
 
 def calibration_samples(model: OnnxModel, calib: Path) -> list[np.ndarray]:
@@ -45,7 +57,9 @@ def import_model(
         samples = None if calib is None else calibration_samples(model, calib)
         return import_integer_network(model, samples, WEIGHTS_FILE)
     if any(n.op_type in QDQ_OPS for n in model.graph.node):
-        raise NotImplementedYet(f"{path}: import of QDQ (QuantizeLinear/DequantizeLinear) models")
+        from compiler.frontend.qdq import import_qdq_model
+
+        return import_qdq_model(model, calib, seq_len, WEIGHTS_FILE)
     from compiler.frontend.float_import import import_float_model
 
     return import_float_model(model, calib, seq_len, WEIGHTS_FILE, precision)

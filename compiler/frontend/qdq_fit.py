@@ -28,10 +28,6 @@ class FitError(Exception):
     """No fixed-point parameters reproduce the function."""
 
 
-def _floor_div(a: np.ndarray, b: int) -> np.ndarray:
-    return np.floor_divide(a, b)
-
-
 def add_interval(
     x: np.ndarray, t: np.ndarray, mul: np.ndarray, shift: int, lo: int, hi: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -49,6 +45,36 @@ def add_interval(
     return lower.max(axis=-1), upper.min(axis=-1)
 
 
+def _slack(x: np.ndarray, t: np.ndarray, mul: np.ndarray, shift: int, lo: int, hi: int) -> np.ndarray:
+    """a_max - a_min per row for the given multipliers (concave in `mul`)."""
+    a_min, a_max = add_interval(x, t, mul, shift, lo, hi)
+    return a_max - a_min
+
+
+def _best_mul(slack: Callable[[np.ndarray], np.ndarray], base: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """The integer multiplier in [base - window, base + window] maximizing a concave slack
+    (ternary search, per row)."""
+    lo = base - window
+    hi = base + window
+    while True:
+        wide = hi - lo > 2
+        if not wide.any():
+            break
+        m1 = lo + (hi - lo) // 3
+        m2 = hi - (hi - lo) // 3
+        f1, f2 = slack(m1), slack(m2)
+        lo = np.where(wide & (f1 < f2), m1 + 1, lo)
+        hi = np.where(wide & (f1 >= f2), m2, hi)
+    best = lo.copy()
+    best_f = slack(lo)
+    for k in (1, 2):
+        cand = np.minimum(lo + k, hi)
+        f = slack(cand)
+        best = np.where(f > best_f, cand, best)
+        best_f = np.maximum(f, best_f)
+    return best
+
+
 def fit_add(
     x: np.ndarray,
     t: np.ndarray,
@@ -57,33 +83,68 @@ def fit_add(
     lo: int,
     hi: int,
     preferred: np.ndarray | None = None,
-    tries: int = 8,
+    partial: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per row: `mul` (near slope * 2^shift) and `add` reproducing the targets.
 
-    Raises FitError when some row has no solution among the tried multipliers."""
+    The feasible `add` interval's width is concave in `mul`; the multiplier maximizing it
+    near the rounded slope is found by ternary search. Raises FitError when some row has
+    no solution, unless `partial`: then such rows get the rounded slope and the preferred
+    `add` (or 2^(shift-1)), i.e. exact rounding of the real-valued function."""
     t = np.asarray(t, np.int64)
     rows = t.shape[:-1]
     base = np.broadcast_to(np.round(np.asarray(slope, np.float64) * 2.0**shift), rows).astype(np.int64)
+    window = np.maximum(np.abs(base) >> 12, 64)
     muls = base.copy()
-    adds = np.zeros(rows, np.int64)
-    done = np.zeros(rows, bool)
-    for k in range(tries * 2 + 1):
-        delta = (k + 1) // 2 * (1 if k % 2 else -1)
-        cand = base + delta
-        a_min, a_max = add_interval(x, t, cand, shift, lo, hi)
-        ok = (a_min <= a_max) & ~done
-        if preferred is not None:
-            pick = np.clip(np.broadcast_to(preferred, rows), a_min, a_max)
-        else:
-            pick = np.where(a_min > -(1 << 61), a_min, a_max)
-            pick = np.where((a_min > -(1 << 61)) & (a_max < (1 << 61)), (a_min + a_max) // 2, pick)
-        muls = np.where(ok, cand, muls)
-        adds = np.where(ok, pick, adds)
-        done |= ok
-        if done.all():
-            return muls, adds
-    raise FitError(f"{int((~done).sum())} of {done.size} channels have no exact fixed-point form")
+    a_min, a_max = add_interval(x, t, muls, shift, lo, hi)
+    if np.any(a_min > a_max):
+        muls = _best_mul(lambda m: _slack(x, t, m, shift, lo, hi), base, window)
+        a_min, a_max = add_interval(x, t, muls, shift, lo, hi)
+    bad = a_min > a_max
+    if bad.any() and not partial:
+        raise FitError(f"{int(bad.sum())} of {bad.size} channels have no exact fixed-point form")
+    adds = _pick(np.where(bad, 0, a_min), np.where(bad, 0, a_max), preferred)
+    if bad.any():
+        pref = np.broadcast_to(
+            np.asarray(preferred if preferred is not None else (1 << max(shift - 1, 0)), np.int64), rows
+        )
+        muls = np.where(bad, base, muls)
+        adds = np.where(bad, pref, adds)
+    return muls, adds
+
+
+def fit_shared_mul(
+    x: np.ndarray, t: np.ndarray, slope: float, shift: int, lo: int, hi: int
+) -> tuple[int, np.ndarray]:
+    """One `mul` for all rows and an `add` per row (rows of `t` over the inputs `x`): the
+    form `floor((x * mul + c[row]) / 2^shift)` of a two-operand addition, where the row is
+    the other operand's value. Raises FitError if there is none near the slope."""
+    t = np.asarray(t, np.int64)
+    base = np.array([int(round(slope * 2.0**shift))], np.int64)
+    window = np.maximum(np.abs(base) >> 12, 64)
+
+    def slack(m: np.ndarray) -> np.ndarray:
+        return np.array(
+            [_slack(x, t, np.full(t.shape[:-1], int(v), np.int64), shift, lo, hi).min() for v in m]
+        )
+
+    mul = int(_best_mul(slack, base, window)[0])
+    a_min, a_max = add_interval(x, t, np.full(t.shape[:-1], mul, np.int64), shift, lo, hi)
+    if np.any(a_min > a_max):
+        raise FitError("no shared multiplier reproduces every row")
+    return mul, _pick(a_min, a_max, None)
+
+
+def _pick(a_min: np.ndarray, a_max: np.ndarray, preferred: np.ndarray | None) -> np.ndarray:
+    """A point of each interval: the preferred one if inside, else the middle of the part
+    within +-2^30 (so that it fits an int32 `add`), else the end nearest to zero."""
+    lo_b = np.maximum(a_min, -(1 << 30))
+    hi_b = np.minimum(a_max, 1 << 30)
+    pick = np.where(lo_b <= hi_b, (lo_b + hi_b) // 2, np.where(a_min > 0, a_min, a_max))
+    if preferred is not None:
+        pref = np.broadcast_to(np.asarray(preferred, np.int64), pick.shape)
+        pick = np.where((pref >= a_min) & (pref <= a_max), pref, pick)
+    return pick
 
 
 def breakpoints(
@@ -120,6 +181,7 @@ def fit_monotone(
     hi: int,
     shift: int,
     preferred: np.ndarray | None = None,
+    partial: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`mul`, `add` per channel reproducing a non-decreasing function of x in [lo_x, hi_x]
     (e.g. the requantization of an accumulator); only the inputs at each step are checked."""
@@ -137,7 +199,7 @@ def fit_monotone(
     first = np.clip(xs[:, :1], lo_x, hi_x)
     xs = np.where(inside, xs, first)
     ts = np.where(inside, ts, f(np.broadcast_to(first, xs.shape).T.copy()).T)
-    return fit_add(xs, ts, slope, shift, lo, hi, preferred)
+    return fit_add(xs, ts, slope, shift, lo, hi, preferred, partial)
 
 
 def shift_for(max_abs_x: float, slope: float, limit_bits: int = 62) -> int:

@@ -99,7 +99,8 @@ def dequantize(q: np.ndarray, p: QParams) -> np.ndarray:
     q = np.asarray(q, np.int64)
     zp = p.broadcast(p.zero_point, q.ndim)
     scale = p.broadcast(p.scale.astype(F32), q.ndim)
-    return ((q - zp).astype(F32) * scale).astype(F32)
+    with np.errstate(over="ignore"):
+        return ((q - zp).astype(F32) * scale).astype(F32)
 
 
 def quantize(x: np.ndarray, p: QParams) -> np.ndarray:

@@ -65,4 +65,4 @@ def save_weights(path: Path, weights: Mapping[str, np.ndarray]) -> None:
         for name in sorted(weights):
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             with zf.open(info, "w") as f:
-                np.lib.format.write_array(f, np.ascontiguousarray(weights[name]))
+                np.lib.format.write_array(f, np.array(weights[name], order="C"))

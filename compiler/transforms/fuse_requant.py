@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
@@ -34,8 +35,11 @@ class FuseRequantIntoProducer(RewritePattern):
             return
         if not producer.result.has_one_use():
             return
+        operands: list[SSAValue | None] = list(producer.operands)
+        if isinstance(producer, qtfm.LinearOp) and producer.bias is None:
+            operands.append(None)  # the optional bias operand keeps its place
         fused = type(producer).build(
-            operands=list(producer.operands),
+            operands=operands,
             result_types=[op.result.type],
             properties={**producer.properties, "requant": op.params},
             attributes=dict(producer.attributes),

@@ -45,3 +45,14 @@ func.func @input(%x: tensor<8xi32>) -> tensor<8xi8> {
   %y = qtfm.requant %x, #qtfm.requant<mul = 1, add = 0, shift = 2, levels = 256, signed> : tensor<8xi32> -> tensor<8xi8>
   func.return %y : tensor<8xi8>
 }
+
+// -----
+
+// A linear layer without bias keeps its optional operand empty.
+// CHECK-LABEL: func.func @linear_no_bias
+// CHECK-NEXT:    %y = qtfm.linear %x, %w requant #qtfm.requant<mul = 3, add = 0, shift = 8, levels = 256, signed> : (tensor<4x8xi8>, tensor<8x2xi8>) -> tensor<4x2xi8>
+func.func @linear_no_bias(%x: tensor<4x8xi8>, %w: tensor<8x2xi8>) -> tensor<4x2xi8> {
+  %acc = qtfm.linear %x, %w : (tensor<4x8xi8>, tensor<8x2xi8>) -> tensor<4x2xi32>
+  %y = qtfm.requant %acc, #qtfm.requant<mul = 3, add = 0, shift = 8, levels = 256, signed> : tensor<4x2xi32> -> tensor<4x2xi8>
+  func.return %y : tensor<4x2xi8>
+}
