@@ -15,12 +15,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
-from compiler.frontend import import_model
-from compiler.frontend.ptq_core import OUTPUT_SCALES_ATTR
-from compiler.frontend.zoo import save_inputs, save_model
-from compiler.reference.interpreter import Interpreter, entry_function
+from compiler.tools.zoo_accuracy import quantized_vs_float
 
 
 def _rows(a: np.ndarray) -> np.ndarray:
@@ -28,31 +24,10 @@ def _rows(a: np.ndarray) -> np.ndarray:
 
 
 def measure(name: str, seq_len: int, precision: str, work: Path) -> list[str]:
-    model = save_model(name, work / f"{name}.onnx", seq_len)
-    calib_kwargs: dict[str, object] = {"seed": 2} if name != "minilm" else {"source": "calibration"}
-    calib = save_inputs(name, work / "calib.npz", seq_len, **calib_kwargs)
-    inputs = np.load(save_inputs(name, work / "in.npz", seq_len, seed=1))
-    module, weights = import_model(model, calib, seq_len, precision)
-    scales = [s.value.data for s in entry_function(module).attributes[OUTPUT_SCALES_ATTR].data]
-    interp = Interpreter(module, weights)
-    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    got: dict[str, list[np.ndarray]] = {n: [] for n in names}
-    want: dict[str, list[np.ndarray]] = {n: [] for n in names}
-    for i in range(next(iter(inputs.values())).shape[0]):
-        sample = {k: inputs[k][i] for k in inputs.files}
-        for n, q, s, ref in zip(
-            names,
-            interp.run([sample[k] for k in inputs.files]),
-            scales,
-            session.run(names, sample),
-            strict=True,
-        ):
-            got[n].append(q * s)
-            want[n].append(ref)
+    outputs = quantized_vs_float(name, seq_len, precision, work)
     lines = []
-    for n in names:
-        g, w = _rows(np.stack(got[n])), _rows(np.stack(want[n]))
+    for n, (got, want) in outputs.items():
+        g, w = _rows(got), _rows(want)
         cos = float((g * w).sum() / (np.linalg.norm(g) * np.linalg.norm(w)))
         rows = (g * w).sum(1) / (np.linalg.norm(g, axis=1) * np.linalg.norm(w, axis=1))
         extra = ""

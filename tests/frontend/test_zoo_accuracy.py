@@ -6,39 +6,15 @@ the real MiniLM >= 0.99 for every shipped sentence)."""
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import pytest
 
-from compiler.frontend import import_model
-from compiler.frontend.ptq_core import OUTPUT_SCALES_ATTR
-from compiler.frontend.zoo import save_inputs, save_model
-from compiler.reference.interpreter import Interpreter, entry_function
+from compiler.tools.zoo_accuracy import quantized_vs_float
 
 SEQ_LEN = 32
 
 
 def _quantized_vs_float(tmp_path: Path, name: str, precision: str = "mixed"):
-    model = save_model(name, tmp_path / f"{name}.onnx", SEQ_LEN)
-    synthetic = name != "minilm"
-    calib = save_inputs(
-        name, tmp_path / "calib.npz", SEQ_LEN, **({"seed": 2} if synthetic else {"source": "calibration"})
-    )
-    inputs = np.load(save_inputs(name, tmp_path / "in.npz", SEQ_LEN, seed=1))
-    module, weights = import_model(model, calib, SEQ_LEN, precision)
-    f = entry_function(module)
-    scales = [s.value.data for s in f.attributes[OUTPUT_SCALES_ATTR].data]
-    interp = Interpreter(module, weights)
-    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    got: dict[str, list[np.ndarray]] = {n: [] for n in names}
-    want: dict[str, list[np.ndarray]] = {n: [] for n in names}
-    for i in range(next(iter(inputs.values())).shape[0]):
-        sample = {k: inputs[k][i] for k in inputs.files}
-        ints = interp.run([sample[k].astype(np.int64) for k in inputs.files])
-        for n, q, s, ref in zip(names, ints, scales, session.run(names, sample), strict=True):
-            got[n].append(q * s)
-            want[n].append(ref)
-    return {n: (np.stack(got[n]), np.stack(want[n])) for n in names}
+    return quantized_vs_float(name, SEQ_LEN, precision, tmp_path)
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
