@@ -902,11 +902,9 @@ class RMSNormOp(_NormOp):
         self._verify_norm(self.params.value("levels"))
 
 
-@irdl_op_definition
-class LayerNormOp(_NormOp):
-    """Integer LayerNorm along the last axis; weight and bias are int32."""
+class _LayerNormBase(_NormOp):
+    """The operands, attribute and syntax shared by the two integer LayerNorms."""
 
-    name = "qtfm.layernorm"
     input = operand_def(IntTensor)
     weight = operand_def(IntTensor)
     bias = operand_def(IntTensor)
@@ -925,7 +923,14 @@ class LayerNormOp(_NormOp):
 
 
 @irdl_op_definition
-class LayerNormTruncOp(_NormOp):
+class LayerNormOp(_LayerNormBase):
+    """Integer LayerNorm along the last axis; weight and bias are int32."""
+
+    name = "qtfm.layernorm"
+
+
+@irdl_op_definition
+class LayerNormTruncOp(_LayerNormBase):
     """Integer LayerNorm along the last axis with C's truncating divisions (QuantLib /
     Deeploy iLayerNorm): the mean and the normalised product are rounded toward zero, not
     floored as in `qtfm.layernorm`. The input is at most 8 bits wide (Deeploy's
@@ -936,21 +941,6 @@ class LayerNormTruncOp(_NormOp):
 
     name = "qtfm.layernorm_trunc"
     INPUT_BITS: ClassVar[int] = 8
-    input = operand_def(IntTensor)
-    weight = operand_def(IntTensor)
-    bias = operand_def(IntTensor)
-    result = result_def(IntTensor)
-    params = prop_def(LayerNormAttr)
-    traits = traits_def(Pure())
-    assembly_format = (
-        "$input `,` $weight `,` $bias `,` qualified($params) attr-dict `:` functional-type(operands, results)"
-    )
-
-    def _extra_vectors(self) -> list[tuple[SSAValue, str]]:
-        return [(self.bias, "bias")]
-
-    def verify_op(self) -> None:
-        self._verify_norm(self.params.value("levels"))
 
 
 @irdl_op_definition
