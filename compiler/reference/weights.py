@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from xdsl.dialects.builtin import IntegerType, ModuleOp, StringAttr
 
+from compiler.npz_io import NpzError, read_npz
 from dialects.qtfm import int_range
 
 WEIGHTS_ATTR = "qtfm.weights"
@@ -50,12 +51,9 @@ def load_weights(module: ModuleOp, ir_path: Path | None) -> dict[str, np.ndarray
     if path is None:
         return {}
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    except FileNotFoundError:
-        raise WeightFileError(f"{path}: weight file not found") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise WeightFileError(f"{path}: not a readable .npz weight file ({err})") from None
+        return read_npz(path)
+    except NpzError as err:
+        raise WeightFileError(f"weight file {err}") from None
 
 
 def save_weights(path: Path, weights: Mapping[str, np.ndarray]) -> None:
