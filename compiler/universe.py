@@ -15,8 +15,14 @@ def _qtfm() -> Dialect:
     return QTFM
 
 
+def _tile() -> Dialect:
+    from dialects.tile import TILE
+
+    return TILE
+
+
 def get_mote_dialects() -> dict[str, Callable[[], Dialect]]:
-    return {"qtfm": _qtfm}
+    return {"qtfm": _qtfm, "tile": _tile}
 
 
 def get_mote_passes() -> dict[str, Callable[[], type[ModulePass]]]:
