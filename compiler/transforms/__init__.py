@@ -17,5 +17,29 @@ def _fuse_linear() -> type[ModulePass]:
     return FuseLinear
 
 
+def _qtfm_to_tile() -> type[ModulePass]:
+    from compiler.transforms.qtfm_to_tile import QtfmToTile
+
+    return QtfmToTile
+
+
+def _plan_memory() -> type[ModulePass]:
+    from compiler.transforms.plan_memory import PlanMemory
+
+    return PlanMemory
+
+
+def _tile_to_loops() -> type[ModulePass]:
+    from compiler.transforms.tile_to_loops import TileToLoops
+
+    return TileToLoops
+
+
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    return {"fuse-requant": _fuse_requant, "fuse-linear": _fuse_linear}
+    return {
+        "fuse-requant": _fuse_requant,
+        "fuse-linear": _fuse_linear,
+        "qtfm-to-tile": _qtfm_to_tile,
+        "plan-memory": _plan_memory,
+        "tile-to-loops": _tile_to_loops,
+    }
