@@ -19,6 +19,7 @@ from xdsl.context import Context
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
+    ArrayAttr,
     FunctionType,
     IntegerAttr,
     MemRefType,
@@ -34,6 +35,7 @@ from compiler.errors import MoteError
 from dialects import qtfm, tile
 
 NUM_INPUTS_ATTR = "mote.num_inputs"
+OUTPUT_NAMES_ATTR = "mote.output_names"
 
 
 def as_memref(typ: Attribute) -> MemRefType:
@@ -71,9 +73,10 @@ class _Bufferizer:
             new_arg.name_hint = arg.name_hint
             self.buffers[arg] = new_arg
         outputs: list[SSAValue] = []
-        for value in ret.arguments:
+        names = self.f.attributes.get(OUTPUT_NAMES_ATTR)
+        for i, value in enumerate(ret.arguments):
             out = block.insert_arg(as_memref(value.type), len(block.args))
-            out.name_hint = value.name_hint
+            out.name_hint = names.data[i].data if isinstance(names, ArrayAttr) else f"out{i}"  # type: ignore[attr-defined]
             outputs.append(out)
         # a returned qtfm result is written straight into its output argument once
         direct: dict[SSAValue, SSAValue] = {}
