@@ -12,8 +12,10 @@
  * This file calls no libc or libgcc function on bare-metal targets (it only uses the mote_sys_*
  * syscalls of rv32/syscalls.c), so every instruction executed outside the harness, crt0 and
  * those syscalls belongs to the model: that is how run.py separates the model's instruction
- * count from the harness's. Loops store position-dependent values so that the compiler cannot
- * turn them into memset calls, and strings carry their length for the same reason (strlen). */
+ * count from the harness's. It does so by name: `_start`, `main` and functions named harness_*
+ * or mote_sys_* (and their compiler clones, e.g. harness_put.constprop.0) are the harness's.
+ * Loops store position-dependent values so that the compiler cannot turn them into memset
+ * calls, and strings carry their length for the same reason (strlen). */
 #ifndef MOTE_BARE_METAL
 #define _POSIX_C_SOURCE 200809L
 #include <unistd.h>
@@ -47,9 +49,9 @@ static uint8_t in_region[IN_REGION_BYTES + 1] MOTE_NOINIT __attribute__((aligned
 static uint8_t out_region[OUT_REGION_BYTES] MOTE_NOINIT __attribute__((aligned(MOTE_ARENA_ALIGN)));
 static uint8_t arena_region[ARENA_REGION_BYTES] MOTE_NOINIT __attribute__((aligned(MOTE_ARENA_ALIGN)));
 
-#define PUT(fd, literal) put((fd), (literal), sizeof(literal) - 1)
+#define PUT(fd, literal) harness_put((fd), (literal), sizeof(literal) - 1)
 
-static void put(int fd, const char *s, size_t n) {
+static void harness_put(int fd, const char *s, size_t n) {
     while (n > 0) {
         long r = mote_sys_write(fd, s, n);
         if (r <= 0) {
@@ -60,17 +62,17 @@ static void put(int fd, const char *s, size_t n) {
     }
 }
 
-static void put_uint(int fd, unsigned long v) {
+static void harness_put_uint(int fd, unsigned long v) {
     char digits[24];
     size_t i = sizeof digits;
     do {
         digits[--i] = (char)('0' + v % 10u);
         v /= 10u;
     } while (v != 0);
-    put(fd, digits + i, sizeof digits - i);
+    harness_put(fd, digits + i, sizeof digits - i);
 }
 
-static int read_exact(uint8_t *p, size_t n) {
+static int harness_read_exact(uint8_t *p, size_t n) {
     while (n > 0) {
         long r = mote_sys_read(0, p, n);
         if (r <= 0) {
@@ -82,7 +84,7 @@ static int read_exact(uint8_t *p, size_t n) {
     return 0;
 }
 
-static int write_exact(const uint8_t *p, size_t n) {
+static int harness_write_exact(const uint8_t *p, size_t n) {
     while (n > 0) {
         long r = mote_sys_write(1, p, n);
         if (r <= 0) {
@@ -96,7 +98,7 @@ static int write_exact(const uint8_t *p, size_t n) {
 
 /* Guard ranges of out_region: [0, G) before the first output, then after each output its
  * padding to MOTE_ARENA_ALIGN and G more bytes. start[k] is output k's offset in the region. */
-static size_t output_layout(size_t start[NUM_OUT_SLOTS], size_t end[NUM_OUT_SLOTS]) {
+static size_t harness_output_layout(size_t start[NUM_OUT_SLOTS], size_t end[NUM_OUT_SLOTS]) {
     size_t pos = MOTE_GUARD_BYTES;
     for (size_t k = 0; k < MOTE_MODEL_NUM_OUTPUTS; k++) {
         start[k] = pos;
@@ -106,13 +108,13 @@ static size_t output_layout(size_t start[NUM_OUT_SLOTS], size_t end[NUM_OUT_SLOT
     return pos;
 }
 
-static void fill_guard(uint8_t *region, size_t from, size_t to) {
+static void harness_fill_guard(uint8_t *region, size_t from, size_t to) {
     for (size_t i = from; i < to; i++) {
         region[i] = mote_guard_byte(i);
     }
 }
 
-static int guard_intact(const uint8_t *region, size_t from, size_t to) {
+static int harness_guard_intact(const uint8_t *region, size_t from, size_t to) {
     for (size_t i = from; i < to; i++) {
         if (region[i] != mote_guard_byte(i)) {
             return 0;
@@ -121,24 +123,24 @@ static int guard_intact(const uint8_t *region, size_t from, size_t to) {
     return 1;
 }
 
-static int fail(int status, const char *what, size_t n) {
+static int harness_fail(int status, const char *what, size_t n) {
     PUT(2, "mote harness: ");
-    put(2, what, n);
+    harness_put(2, what, n);
     PUT(2, "\n");
     return status;
 }
 
-#define FAIL(status, literal) fail((status), (literal), sizeof(literal) - 1)
+#define FAIL(status, literal) harness_fail((status), (literal), sizeof(literal) - 1)
 
 #ifdef MOTE_BARE_METAL
-static uintptr_t stack_pointer(void) {
+static uintptr_t harness_stack_pointer(void) {
     uintptr_t sp;
     __asm__ volatile("mv %0, sp" : "=r"(sp));
     return sp;
 }
 
 /* Bytes of stack the model used below `sp_at_call`, or -1 when the reservation overflowed. */
-static long stack_used(uintptr_t sp_at_call) {
+static long harness_stack_used(uintptr_t sp_at_call) {
     const uint32_t *w = __mote_stack_bottom;
     if (*w != MOTE_STACK_PAINT) {
         return -1;
@@ -159,7 +161,7 @@ int main(void) {
 
     size_t pos = 0;
     for (size_t k = 0; k < MOTE_MODEL_NUM_INPUTS; k++) {
-        if (read_exact(in_region + pos, mote_model_input_sizes[k]) != 0) {
+        if (harness_read_exact(in_region + pos, mote_model_input_sizes[k]) != 0) {
             return FAIL(MOTE_EXIT_BAD_INPUT, "stdin is shorter than MOTE_MODEL_INPUT_BYTES");
         }
         inputs[k] = in_region + pos;
@@ -169,51 +171,54 @@ int main(void) {
         return FAIL(MOTE_EXIT_BAD_INPUT, "stdin is longer than MOTE_MODEL_INPUT_BYTES");
     }
 
-    size_t out_total = output_layout(out_start, out_end);
-    fill_guard(out_region, 0, MOTE_GUARD_BYTES);
+    size_t out_total = harness_output_layout(out_start, out_end);
+    harness_fill_guard(out_region, 0, MOTE_GUARD_BYTES);
     for (size_t k = 0; k < MOTE_MODEL_NUM_OUTPUTS; k++) {
         outputs[k] = out_region + out_start[k];
-        fill_guard(out_region, out_end[k], k + 1 < MOTE_MODEL_NUM_OUTPUTS ? out_start[k + 1] : out_total);
+        size_t next = k + 1 < MOTE_MODEL_NUM_OUTPUTS ? out_start[k + 1] : out_total;
+        harness_fill_guard(out_region, out_end[k], next);
     }
-    fill_guard(arena_region, 0, MOTE_GUARD_BYTES);
-    fill_guard(arena_region, MOTE_GUARD_BYTES + MOTE_MODEL_ARENA_BYTES, ARENA_REGION_BYTES);
+    harness_fill_guard(arena_region, 0, MOTE_GUARD_BYTES);
+    harness_fill_guard(arena_region, MOTE_GUARD_BYTES + MOTE_MODEL_ARENA_BYTES, ARENA_REGION_BYTES);
 
 #ifdef MOTE_BARE_METAL
-    uintptr_t sp_at_call = stack_pointer();
+    uintptr_t sp_at_call = harness_stack_pointer();
 #endif
     mote_model_run_io(arena, inputs, outputs);
 
-    if (!guard_intact(arena_region, 0, MOTE_GUARD_BYTES)) {
+    /* An overflowing stack runs into the buffers below it: report the cause, not the damage. */
+#ifdef MOTE_BARE_METAL
+    long stack = harness_stack_used(sp_at_call);
+    if (stack < 0) {
+        return FAIL(MOTE_EXIT_STACK, "stack overflow: the model used the whole stack reservation");
+    }
+#endif
+    if (!harness_guard_intact(arena_region, 0, MOTE_GUARD_BYTES)) {
         return FAIL(MOTE_EXIT_GUARD, "guard violation: the model wrote below its arena");
     }
-    if (!guard_intact(arena_region, MOTE_GUARD_BYTES + MOTE_MODEL_ARENA_BYTES, ARENA_REGION_BYTES)) {
+    if (!harness_guard_intact(arena_region, MOTE_GUARD_BYTES + MOTE_MODEL_ARENA_BYTES, ARENA_REGION_BYTES)) {
         return FAIL(MOTE_EXIT_GUARD, "guard violation: the model wrote past the end of its arena");
     }
     for (size_t k = 0; k < MOTE_MODEL_NUM_OUTPUTS; k++) {
         size_t before = k == 0 ? 0 : out_end[k - 1];
         size_t after = k + 1 < MOTE_MODEL_NUM_OUTPUTS ? out_start[k + 1] : out_total;
-        if (!guard_intact(out_region, before, out_start[k]) || !guard_intact(out_region, out_end[k], after)) {
+        if (!harness_guard_intact(out_region, before, out_start[k]) ||
+            !harness_guard_intact(out_region, out_end[k], after)) {
             PUT(2, "mote harness: guard violation: the model wrote outside output ");
-            put_uint(2, (unsigned long)k);
+            harness_put_uint(2, (unsigned long)k);
             PUT(2, "\n");
             return MOTE_EXIT_GUARD;
         }
     }
-#ifdef MOTE_BARE_METAL
-    long stack = stack_used(sp_at_call);
-    if (stack < 0) {
-        return FAIL(MOTE_EXIT_STACK, "stack overflow: the model used the whole stack reservation");
-    }
-#endif
 
     for (size_t k = 0; k < MOTE_MODEL_NUM_OUTPUTS; k++) {
-        if (write_exact(out_region + out_start[k], mote_model_output_sizes[k]) != 0) {
+        if (harness_write_exact(out_region + out_start[k], mote_model_output_sizes[k]) != 0) {
             return FAIL(MOTE_EXIT_IO, "writing the outputs to stdout failed");
         }
     }
 #ifdef MOTE_BARE_METAL
     PUT(2, "mote-stack-bytes ");
-    put_uint(2, (unsigned long)stack);
+    harness_put_uint(2, (unsigned long)stack);
     PUT(2, "\n");
 #endif
     return MOTE_EXIT_OK;
