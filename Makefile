@@ -50,8 +50,18 @@ test-filecheck: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check compiler dialects tests benchmarks
 
+TARGET ?= rv32imc
+SEQ_LEN ?= 128
+
+# The compiler's own speed (pytest-benchmark), then every zoo model and peer network built for
+# TARGET and run on its emulator; the table goes to benchmarks/results/$(TARGET).md.
 bench: setup
 	$(BIN)/python -m pytest benchmarks --benchmark-only
+	$(BIN)/python -m benchmarks.rv32_bench --all --target $(TARGET) --seq-len $(SEQ_LEN)
+
+# One zoo model on TARGET: `make bench-bert-tiny TARGET=rv32imc`
+bench-%: setup
+	$(BIN)/python -m benchmarks.rv32_bench $* --target $(TARGET) --seq-len $(SEQ_LEN)
 
 clean:
 	rm -rf out build *.egg-info .pytest_cache .ruff_cache

@@ -65,3 +65,18 @@ def footprint(f: func.FuncOp) -> Footprint:
                 del live[v]
     compute_ops = sum(1 for op in ops if not isinstance(op, qtfm.WeightOp | func.ReturnOp))
     return Footprint(flash, peak, peak_op, compute_ops)
+
+
+def macs(f: func.FuncOp) -> int:
+    """Multiply-accumulates of the program's matrix products (matmul and linear): the work
+    figure that instructions per MAC are quoted against."""
+    total = 0
+    for op in f.body.block.ops:
+        if isinstance(op, qtfm.MatmulOp | qtfm.LinearOp):
+            out = op.results[0].type
+            k = op.operands[0].type.get_shape()[-1]  # type: ignore[attr-defined]
+            n = 1
+            for d in out.get_shape():  # type: ignore[attr-defined]
+                n *= d
+            total += n * k
+    return total

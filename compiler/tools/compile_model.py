@@ -1,9 +1,10 @@
-"""`mote compile`: import a model into qtfm, write the compiled directory and its report.
+"""`mote compile`: import a model, lower it to C for a target, build it, write its report.
 
-Until the C backend lands, the host build of a model is its verified qtfm program and
-weights, executed by the reference interpreter; the report says so (`runner`), and its
-memory figures are those of the unplanned tensor program. The rv32 targets need the C
-backend and are refused with "not implemented yet".
+The compiled directory holds the qtfm program (`model.mlir` + `model.weights.npz`: the
+reference the C is checked against), the generated C (`c/`), the program built for the target
+(`model.elf` on bare-metal targets, `model` on the host) and `report.json` with the memory plan
+(arena, its lower bound, what is live at the peak) and the image sizes. `mote run` adds the
+measured figures (instructions, stack) to the same report.
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ from pathlib import Path
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
-from compiler.backend.footprint import footprint
+from compiler.backend.footprint import footprint, macs
+from compiler.backend.memory_check import check_memory
 from compiler.errors import NotImplementedYet
 from compiler.frontend import import_model
 from compiler.reference.interpreter import entry_function
 from compiler.tools.diagnostics import OpLocations, verify_with_locations
 from compiler.tools.ir_files import write_ir
-from compiler.tools.pipeline import HOST_PIPELINE, run_pipeline, stage_path
+from compiler.tools.pipeline import GRAPH_PIPELINE, LOWERING_PIPELINE, run_pipeline, stage_path
 
 REPORT = "report.json"
 MODEL_IR = "model.mlir"
+C_DIR = "c"
+TARGETS_WITH_C = ("host", "rv32imc")
 
 
 def compile_model(
@@ -35,11 +39,14 @@ def compile_model(
     seq_len: int | None = None,
     precision: str = "mixed",
 ) -> dict[str, object]:
-    if target != "host":
-        raise NotImplementedYet(
-            f"the {target} target needs the C backend (progressive lowering to C); "
-            "only --target host (reference runner) exists today"
-        )
+    if target not in TARGETS_WITH_C:
+        raise NotImplementedYet(f"the {target} target (CORE-V code and its emulator)")
+    from compiler.backend.build import build_model
+    from compiler.backend.c_emitter import emit_c
+    from compiler.backend.run import image_sizes
+    from compiler.backend.target import load_target
+
+    tgt = load_target(target)
     module, weights = import_model(model, calib, seq_len, precision)
     verify_with_locations(module, OpLocations(str(model)))
     out.mkdir(parents=True, exist_ok=True)
@@ -51,25 +58,59 @@ def compile_model(
         if dump_ir:
             write_ir(stage, weights, stage_path(ir_dir, index, name), shared)
 
-    passes = run_pipeline(module, HOST_PIPELINE, dump)
+    passes = run_pipeline(module, GRAPH_PIPELINE, dump)
     write_ir(module, weights, out / MODEL_IR)
     f = entry_function(module)
-    fp = footprint(f)
+    unplanned = footprint(f)
+    ios = {"inputs": _io(f, "inputs"), "outputs": _io(f, "outputs")}
+
+    lowered = module.clone()
+    offset = len(passes)
+    passes += run_pipeline(lowered, LOWERING_PIPELINE, lambda i, n, m: dump(offset + i, n, m))
+    levels = check_memory(lowered)
+    emit_c(lowered, weights, out / C_DIR)
+    exe = build_model(out / C_DIR, tgt, out / ("model.elf" if tgt.bare_metal else "model"))
+    sizes = image_sizes(exe, tgt)
+
+    weight_bytes = sum(int(w.nbytes) for w in weights.values())
     report: dict[str, object] = {
         "model": str(model),
         "target": target,
-        "runner": "reference",
+        "runner": tgt.runner,
+        "program": exe.name,
         "pipeline": ",".join(passes),
         "precision": precision if model.suffix == ".onnx" else "as given",
-        "ops": fp.ops,
-        "flash_bytes": fp.flash_bytes,
-        "flash_source": "weights only: no code is generated yet",
-        "peak_ram_bytes": fp.peak_ram_bytes,
-        "peak_ram_source": "tensor liveness of the unplanned qtfm program (no memory planner yet)",
-        "peak_ram_op": fp.peak_op,
-        "inputs": _io(f, "inputs"),
-        "outputs": _io(f, "outputs"),
+        "ops": unplanned.ops,
+        "macs": macs(f),
+        "weight_bytes": weight_bytes,
+        "arena": {
+            lv.level: {
+                "planned_bytes": lv.arena_bytes,
+                "lower_bound_bytes": lv.lower_bound,
+                "buffers": lv.buffers,
+                "live_at_peak": lv.live_at_peak,
+            }
+            for lv in levels
+        },
+        "arena_bytes": sum(lv.arena_bytes for lv in levels),
+        "arena_lower_bound_bytes": sum(lv.lower_bound for lv in levels),
+        "unplanned_peak_bytes": unplanned.peak_ram_bytes,
+        **ios,
     }
+    if sizes is not None:
+        report.update(
+            {
+                "text_bytes": sizes.text,
+                "rodata_bytes": sizes.rodata,
+                "flash_bytes": sizes.flash,
+                "flash_source": f"{exe.name}: .text + .rodata (code, weights, constants)",
+                "static_ram_bytes": sizes.static_ram,
+                "static_ram_source": f"{exe.name}: .data + .tdata + .tbss + .bss (arena, I/O buffers)",
+            }
+        )
+    else:
+        report["flash_bytes"] = weight_bytes
+        report["flash_source"] = "weights only (host build)"
     (out / REPORT).write_text(json.dumps(report, indent=2) + "\n")
     return report
 

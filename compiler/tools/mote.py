@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("dir", type=Path)
     r.add_argument("--inputs", type=Path, required=True)
     r.add_argument("--outputs", type=Path, required=True)
+    r.add_argument(
+        "--reference", action="store_true", help="run the qtfm program in the reference interpreter instead"
+    )
 
     rep = sub.add_parser("report", help="print a compiled model's report")
     rep.add_argument("dir", type=Path)
@@ -99,11 +102,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.command == "run":
             from compiler.tools.run_model import run_model
 
-            report = run_model(args.dir, args.inputs, args.outputs)
+            report = run_model(args.dir, args.inputs, args.outputs, args.reference)
             print(
                 f"ran {args.dir} on {report['run']['samples']} sample(s) with the "
-                f"{report['runner']} runner; outputs in {args.outputs}"
+                f"{report['run']['runner']} runner; outputs in {args.outputs}"
             )
+            _print_run(report["run"])
         elif args.command == "zoo":
             from compiler.tools.zoo_command import zoo_command
 
@@ -130,8 +134,16 @@ def _read_report(directory: Path) -> dict[str, object]:
         raise MoteError(f"{path}: no report; is {directory} a compiled model directory?") from None
 
 
+def _print_run(run: dict[str, object]) -> None:
+    for key in ("instructions_model", "instructions_total", "stack_bytes", "peak_ram_bytes", "wall_seconds"):
+        if key in run:
+            print(f"  {key:20} {run[key]}")
+
+
 def _print_report(report: dict[str, object]) -> None:
     for key, value in report.items():
+        if key == "run" and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k != "instructions_per_function"}
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
         elif isinstance(value, list) and value and isinstance(value[0], dict):

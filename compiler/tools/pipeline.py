@@ -15,8 +15,11 @@ from xdsl.passes import ModulePass, PassPipeline
 from compiler.tools.ir_files import mote_context
 from compiler.universe import get_mote_passes
 
-HOST_PIPELINE = "fuse-linear,fuse-requant"
-"""For the reference runner: the graph-level fusions (the C targets will extend it)."""
+GRAPH_PIPELINE = "fuse-linear,fuse-requant"
+"""Graph-level fusions on qtfm; the result is the reference program `mote run` checks against."""
+
+LOWERING_PIPELINE = "qtfm-to-tile,plan-memory,tile-to-loops"
+"""From qtfm to buffers with a static memory plan, then to loops that the C emitter prints."""
 
 
 def run_pipeline(

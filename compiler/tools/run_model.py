@@ -1,25 +1,30 @@
 """`mote run`: execute a compiled model directory on the inputs of an npz file.
 
-The runner is the one the report names. Today that is the reference interpreter (the
-golden model); the C targets will add host binaries and the emulators, each recording its
-own figures (instructions, cycles) in `report.json`.
+The runner is the target's (the report names it): the host program, or the rv32 ELF under
+qemu-riscv32 with exact instruction counts. `--reference` runs the qtfm program in the
+reference interpreter instead (the golden model). Figures measured by the run (instructions,
+per function, stack high-water mark, peak RAM) are added to `report.json` under `run`.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Attribute
 
-from compiler.errors import MoteError, NotImplementedYet
+from compiler.backend.run import RunResult
+from compiler.errors import MoteError
 from compiler.frontend.ptq import INPUT_SCALES_ATTR, OUTPUT_SCALES_ATTR
 from compiler.frontend.qtfm_builder import INPUT_NAMES_ATTR, OUTPUT_NAMES_ATTR
 from compiler.npz_io import match_inputs, read_npz, write_outputs
 from compiler.reference.interpreter import Interpreter, entry_function
+from compiler.reference.weights import numpy_dtype
 from compiler.tools.compile_model import MODEL_IR, REPORT, io_names
 from compiler.tools.ir_files import read_ir
 from dialects.qtfm import int_range
@@ -41,14 +46,13 @@ def _quantize(x: np.ndarray, scale: float, typ: Attribute) -> np.ndarray:
     return np.clip(np.round(np.asarray(x, np.float64) / scale), lo, hi).astype(np.int64)
 
 
-def run_model(directory: Path, inputs: Path, outputs: Path) -> dict[str, object]:
+def run_model(directory: Path, inputs: Path, outputs: Path, reference: bool = False) -> dict[str, object]:
     report_path = directory / REPORT
     try:
         report = json.loads(report_path.read_text())
     except FileNotFoundError:
         raise MoteError(f"{report_path}: no report; run `mote compile` first") from None
-    if report.get("runner") != "reference":
-        raise NotImplementedYet(f"the {report.get('runner')} runner")
+    runner = "reference" if reference or report.get("runner") == "reference" else str(report["runner"])
 
     module, weights = read_ir(directory / MODEL_IR)
     f = entry_function(module)
@@ -65,16 +69,73 @@ def run_model(directory: Path, inputs: Path, outputs: Path) -> dict[str, object]
         print(f"mote: note: {note}", file=sys.stderr)
     in_scales = _scales(f, INPUT_SCALES_ATTR, len(in_types))
     out_scales = _scales(f, OUTPUT_SCALES_ATTR, len(out_names))
-    interpreter = Interpreter(module, weights)
+    execute = _interpreter(module, weights) if runner == "reference" else _program(directory, report, f)
     results = []
+    figures: dict[str, object] = {}
     for sample in matched.samples:
         ints = [_quantize(x, s, t) for x, s, t in zip(sample, in_scales, in_types, strict=True)]
-        outs = interpreter.run(ints)
+        outs, measured = execute(ints)
+        figures = figures or measured
         results.append(
             [y if s == 0 else (y * s).astype(np.float32) for y, s in zip(outs, out_scales, strict=True)]
         )
     write_outputs(outputs, out_names, results, matched.batched)
 
-    report["run"] = {"runner": "reference", "samples": len(results), "inputs": str(inputs)}
+    report["run"] = {"runner": runner, "samples": len(results), "inputs": str(inputs), **figures}
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+Execute = Callable[[list[np.ndarray]], tuple[list[np.ndarray], dict[str, object]]]
+
+
+def _interpreter(module: ModuleOp, weights: dict[str, np.ndarray]) -> Execute:
+    interpreter = Interpreter(module, weights)
+    return lambda ints: (interpreter.run(ints), {})
+
+
+def _program(directory: Path, report: dict[str, object], f: func.FuncOp) -> Execute:
+    """Runs the built program: inputs as raw little-endian bytes in, outputs out (runtime_c's
+    harness protocol), with the figures of the first sample's run."""
+    from compiler.backend.run import run_model_binary
+    from compiler.backend.target import load_target
+
+    target = load_target(str(report["target"]))
+    exe = directory / str(report["program"])
+    in_types = list(f.function_type.inputs.data)
+    out_types = list(f.function_type.outputs.data)
+
+    def execute(ints: list[np.ndarray]) -> tuple[list[np.ndarray], dict[str, object]]:
+        blob = b"".join(
+            np.ascontiguousarray(x, dtype=numpy_dtype(t.element_type).newbyteorder("<")).tobytes()  # type: ignore[attr-defined]
+            for x, t in zip(ints, in_types, strict=True)
+        )
+        result = run_model_binary(exe, target, blob)
+        outs, at = [], 0
+        for t in out_types:
+            dtype = numpy_dtype(t.element_type).newbyteorder("<")  # type: ignore[attr-defined]
+            n = int(np.prod(t.get_shape(), dtype=np.int64))  # type: ignore[attr-defined]
+            outs.append(np.frombuffer(result.output_bytes, dtype, n, at).reshape(t.get_shape()))  # type: ignore[attr-defined]
+            at += n * dtype.itemsize
+        return outs, _figures(result)
+
+    return execute
+
+
+def _figures(result: RunResult) -> dict[str, object]:
+    figures: dict[str, object] = {"wall_seconds": round(result.wall_seconds, 3)}
+    if result.instructions_model is not None:
+        per_function = dict(result.instructions_per_function or {})
+        figures["instructions_model"] = result.instructions_model
+        figures["instructions_total"] = result.instructions_total
+        figures["instructions_per_function"] = dict(
+            sorted(per_function.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+    if result.stack_bytes is not None:
+        figures["stack_bytes"] = result.stack_bytes
+    if result.sizes is not None and result.stack_bytes is not None:
+        figures["peak_ram_bytes"] = result.sizes.static_ram + result.stack_bytes
+        figures["peak_ram_source"] = (
+            "static RAM (.data+.tdata+.tbss+.bss: arena and I/O buffers) + measured stack"
+        )
+    return figures
