@@ -5,5 +5,11 @@ from collections.abc import Callable
 from xdsl.utils.target import Target
 
 
+def _c_target() -> type[Target]:
+    from compiler.backend.c_target import CTarget
+
+    return CTarget
+
+
 def get_all_targets() -> dict[str, Callable[[], type[Target]]]:
-    return {}
+    return {"c": _c_target}
