@@ -309,7 +309,7 @@ class _Block:
     def _unquote(self, token: Token) -> str:
         for escape in re.finditer(r"\\(.)", token[1:-1]):
             if escape.group(1) not in '"\\':
-                self.fail(token, f"unknown escape {escape.group()!r} in a string (only \\\" and \\\\)")
+                self.fail(token, f'unknown escape {escape.group()!r} in a string (only \\" and \\\\)')
         return re.sub(r"\\(.)", r"\1", token[1:-1])
 
     def word(self, key: str, choices: tuple[str, ...] | None = None) -> str:

@@ -9,6 +9,10 @@
  * models and the harness have none. */
 #include "mote_runtime.h"
 
+    /* Name this file in the symbol table (otherwise the assembler names the compiler's temporary
+     * preprocessed file, and no two builds are byte-identical). */
+    .file "crt0.S"
+
     .section .text._start, "ax", @progbits
     .globl _start
     .type _start, @function
