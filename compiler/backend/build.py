@@ -111,6 +111,9 @@ def build_model(c_dir: Path, target: Target, out: Path, sanitize: bool = False) 
     build_runtime(target, sanitize)
     out.parent.mkdir(parents=True, exist_ok=True)
     failure = _try(cmd, target.name)
+    if failure is not None and ("overflowed" in failure or "do not fit the target" in failure):
+        levels = ", ".join(f"{m.name} {m.kind} {m.size} bytes" for m in target.memory)
+        raise MoteError(f"{c_dir} does not fit the memory of {target.name} ({levels}):\n{failure}")
     if failure is not None:
         raise MoteError(f"building {c_dir} for {target.name} failed:\n{failure}")
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import resource
 import signal
 import subprocess
 import tempfile
@@ -58,7 +59,8 @@ class Block:
 
 @dataclass(frozen=True)
 class ImageSizes:
-    """Bytes of the program's sections (`size -A`), grouped as a memory budget reads them."""
+    """Bytes of the program's sections (`size -A`), grouped as a memory budget reads them.
+    `bss` includes `.noinit` (the harness's input, output and arena buffers on rv32)."""
 
     text: int
     rodata: int
@@ -109,7 +111,9 @@ def run_model_binary(
             raise NotImplementedYet(f"the {target.runner} runner")
         start = time.perf_counter()
         try:
-            proc = subprocess.run(cmd, input=input_bytes, capture_output=True, timeout=timeout)
+            proc = subprocess.run(
+                cmd, input=input_bytes, capture_output=True, timeout=timeout, preexec_fn=_no_core_dumps
+            )
         except FileNotFoundError:
             raise MoteError(f"{cmd[0]} not found: the {target.name} target needs it (`make setup`)") from None
         except subprocess.TimeoutExpired:
@@ -137,6 +141,11 @@ def run_model_binary(
     )
 
 
+def _no_core_dumps() -> None:
+    """A crashing program (or qemu-user, for its guest) would otherwise leave a core file."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
 def _check_status(exe: Path, target: Target, status: int, stderr: str) -> None:
     if status == 0:
         return
@@ -146,6 +155,8 @@ def _check_status(exe: Path, target: Target, status: int, stderr: str) -> None:
             how = f"killed by {signal.Signals(-status).name}"
         except ValueError:
             how = f"killed by signal {-status}"
+        if target.bare_metal and -status in (signal.SIGSEGV, signal.SIGBUS):
+            how += " (an access outside the program's memory, or the stack far past its reservation)"
         raise RunError(f"{exe} on {target.name}: {how}\n{shown}")
     error = {EXIT_GUARD: GuardViolation, EXIT_STACK: StackOverflow}.get(status, RunError)
     raise error(f"{exe} on {target.name} exited with status {status}\n{shown}")

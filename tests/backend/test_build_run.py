@@ -145,6 +145,9 @@ def test_stack_measure_and_overflow(built):
     assert 2000 <= deep.stack_bytes <= 2000 + 128
     with pytest.raises(StackOverflow, match="stack overflow"):
         run_model_binary(built("rv32imc", TOY_BIG_STACK=RV32.stack_bytes + 64), RV32, bytes(3 * 256))
+    # Far past the reservation and below the RAM: a crash, reported as such.
+    with pytest.raises(RunError, match="killed by SIGSEGV"):
+        run_model_binary(built("rv32imc", TOY_BIG_STACK=64 << 10), RV32, bytes(3 * 256))
 
 
 @pytest.mark.parametrize("target", ["host", "rv32imc"])
@@ -186,6 +189,9 @@ def test_build_errors(tmp_path):
         build_model(src, RV32, tmp_path / "x.elf", sanitize=True)
     with pytest.raises(MoteError, match="no model.c"):
         build_model(tmp_path / "empty", HOST, tmp_path / "x")
+    with pytest.raises(MoteError, match=r"(?s)does not fit the memory of rv32imc.*region `ram' overflowed"):
+        big = toy_dir(tmp_path / "big", 800 << 10)  # 2.4 MiB of inputs, arena and outputs
+        build_model(big, RV32, tmp_path / "big.elf")
     missing = dataclasses.replace(HOST, cc=("no-such-cc-mote",))
     with pytest.raises(MoteError, match="no-such-cc-mote not found"):
         build_model(toy_dir(tmp_path / "m"), missing, tmp_path / "x")
