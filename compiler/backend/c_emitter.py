@@ -45,18 +45,23 @@ from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAVal
 
 from compiler.backend.c_names import NameScope, sanitize
 from compiler.backend.c_types import (
+    ADD,
+    MUL,
+    SHIFT,
+    UNARY,
     CTypeError,
+    Expr,
+    arith_expr,
     array_initializer,
+    binary,
     c_type,
     element_c_type,
-    int_literal,
+    fold,
+    inline_helper,
     int_width,
-    is_unsigned,
-    literal_for,
+    literal_expr,
     normalize,
     numpy_dtype,
-    signed_c_type,
-    unsigned_c_type,
 )
 from compiler.errors import MoteError, NotImplementedYet
 from dialects import tile
@@ -78,63 +83,6 @@ class CEmitError(MoteError):
 
 class CEmitNotImplemented(CEmitError, NotImplementedYet):
     """Valid IR that the C emitter does not handle yet."""
-
-
-# ------------------------------------------------------------------------------------------
-# C expressions with their precedence, so that parentheses appear only where C (or gcc's
-# -Wparentheses) needs them.
-
-PRIMARY, UNARY, MUL, ADD, SHIFT, REL, EQ, BAND, BXOR, BOR, COND = 16, 15, 13, 12, 11, 10, 9, 8, 7, 6, 3
-
-
-@dataclass(frozen=True)
-class Expr:
-    text: str
-    prec: int = PRIMARY
-    value: int | None = None
-    """The number, when the expression is an integer literal."""
-    reads: frozenset[str] = frozenset()
-    """Mutable C variables (loop-carried values, if results) the expression reads."""
-    accumulate: tuple[str, Expr] | None = None
-    """(`v`, `rhs`) when the expression is `v + rhs` for a variable `v`: `v += rhs`."""
-
-    @property
-    def literal(self) -> bool:
-        return self.value is not None
-
-    def at(self, prec: int) -> str:
-        return self.text if self.prec >= prec else f"({self.text})"
-
-
-def _join_reads(*exprs: Expr) -> frozenset[str]:
-    return frozenset().union(*(e.reads for e in exprs))
-
-
-def _cast(ctype: str, e: Expr) -> Expr:
-    return Expr(f"({ctype}){e.at(UNARY)}", UNARY, reads=e.reads)
-
-
-def _binary(a: Expr, op: str, b: Expr, prec: int) -> Expr:
-    """`a op b` for a left-associative operator; shifts and bitwise operators get their
-    compound operands parenthesised (as gcc -Wparentheses asks)."""
-    if prec in (SHIFT, BAND, BXOR, BOR):
-        left, right = a.at(UNARY), b.at(UNARY)
-    elif prec in (REL, EQ):
-        left, right = a.at(SHIFT), b.at(SHIFT)
-    else:
-        left, right = a.at(prec), b.at(prec + 1)
-    return Expr(f"{left} {op} {right}", prec, reads=_join_reads(a, b))
-
-
-def _ternary(cond: Expr, a: Expr, b: Expr) -> Expr:
-    return Expr(
-        f"{cond.at(COND + 1)} ? {a.at(COND + 1)} : {b.at(COND + 1)}", COND, reads=_join_reads(cond, a, b)
-    )
-
-
-def _literal(value: int, typ: Attribute) -> Expr:
-    text = literal_for(value, typ)
-    return Expr(text, UNARY if text[0] in "-(" else PRIMARY, value=normalize(value, typ))
 
 
 # ------------------------------------------------------------------------------------------
@@ -701,6 +649,23 @@ def _inlined(f: func.FuncOp, live: _Liveness, readonly: set[SSAValue]) -> set[SS
     return inlined
 
 
+def _linear_sum(terms: Sequence[tuple[Expr, int]], const: int) -> Expr:
+    """`e0 * c0 + e1 * c1 ... + const`, without `* 1`, `+ 0` or `+ -c`."""
+    total: Expr | None = None
+    for term, coeff in terms:
+        if abs(coeff) != 1:
+            term = binary(term, "*", Expr(str(abs(coeff))), MUL)
+        if total is None:
+            total = term if coeff > 0 else Expr(f"-{term.at(UNARY)}", UNARY, reads=term.reads)
+        else:
+            total = binary(total, "+" if coeff > 0 else "-", term, ADD)
+    if total is None:
+        return Expr(str(const), value=const)
+    if const:
+        return binary(total, "+" if const > 0 else "-", Expr(str(abs(const))), ADD)
+    return total
+
+
 # ------------------------------------------------------------------------------------------
 # Printing one function.
 
@@ -884,21 +849,13 @@ class _FunctionPrinter:
         printer = _PRINTERS.get(type(op))
         if printer is not None:
             printer(self, op)
-        elif (folded := self.fold(op)) is not None:
-            self.exprs[op.results[0]] = folded
         else:
-            self.bind(op.results[0], self.arith(op))
-
-    def fold(self, op: Operation) -> Expr | None:
-        """The literal result of add/sub/mul/and/or/xor of two literals (an IR that was not
-        canonicalized), so that no C compiler sees a constant expression overflow."""
-        if not isinstance(op, arith.SignlessIntegerBinaryOperation):
-            return None
-        a, b = self.expr(op.lhs), self.expr(op.rhs)
-        if a.value is None or b.value is None:
-            return None
-        value = op.py_operation(a.value, b.value)
-        return None if value is None else _literal(value, op.result.type)
+            operands = [self.expr(v) for v in op.operands]
+            folded = fold(op, operands)
+            if folded is not None:
+                self.exprs[op.results[0]] = folded
+            else:
+                self.bind(op.results[0], arith_expr(op, operands, self.mod.used_inline))
 
     # -- buffers -----------------------------------------------------------------------------
     def alloc(self, op: tile.AllocOp) -> None:
@@ -940,7 +897,7 @@ class _FunctionPrinter:
         self.line(f"{ptr.decl_type()} {name} = {init};")
         self.pointers[op.result] = ptr
 
-    def subscript(self, buf: SSAValue, indices: Sequence[SSAValue]) -> str:
+    def subscript(self, buf: SSAValue, indices: Sequence[SSAValue]) -> Expr:
         """`buf[...]` with the row-major linear index: constant strides, constants folded."""
         shape = _memref(buf, f"{self.where}: memref access").get_shape()
         strides = [1] * len(shape)
@@ -953,31 +910,15 @@ class _FunctionPrinter:
             const += offset * stride
             for leaf, coeff in leaves.items():
                 terms[leaf] = terms.get(leaf, 0) + coeff * stride
-        total: Expr | None = None
-        for leaf, coeff in terms.items():
-            if coeff == 0:
-                continue
-            term = self.expr(leaf)
-            if abs(coeff) != 1:
-                term = _binary(term, "*", Expr(str(abs(coeff))), MUL)
-            if total is None:
-                total = term if coeff > 0 else Expr(f"-{term.at(UNARY)}", UNARY)
-            else:
-                total = _binary(total, "+" if coeff > 0 else "-", term, ADD)
-        if total is None:
-            index_text = str(const)
-        elif const:
-            index_text = _binary(total, "+" if const > 0 else "-", Expr(str(abs(const))), ADD).text
-        else:
-            index_text = total.text
-        return f"{self.pointer(buf).text}[{index_text}]"
+        index = _linear_sum([(self.expr(leaf), coeff) for leaf, coeff in terms.items() if coeff], const)
+        return Expr(f"{self.pointer(buf).text}[{index.text}]", reads=index.reads)
 
     def load(self, op: memref.LoadOp) -> None:
         splat = _splat_source(op.memref)
         if splat is not None:
-            self.bind(op.res, _literal(splat, op.res.type), "x")
+            self.bind(op.res, literal_expr(splat, op.res.type), "x")
             return
-        self.bind(op.res, Expr(self.subscript(op.memref, op.indices)), "x")
+        self.bind(op.res, self.subscript(op.memref, op.indices), "x")
 
     def store(self, op: memref.StoreOp) -> None:
         if self.pointer(op.memref).const:
@@ -985,7 +926,7 @@ class _FunctionPrinter:
                 f"{self.where}: memref.store into a read-only buffer (a weight, constant or input)"
             )
         value = self.expr(op.value)
-        self.line(f"{self.subscript(op.memref, op.indices)} = {value.text};")
+        self.line(f"{self.subscript(op.memref, op.indices).text} = {value.text};")
 
     # -- control flow ------------------------------------------------------------------------
     def for_loop(self, op: scf.ForOp) -> None:
@@ -1121,191 +1062,8 @@ class _FunctionPrinter:
 
     def constant(self, op: arith.ConstantOp) -> None:
         assert isinstance(op.value, IntegerAttr)
-        self.exprs[op.result] = _literal(op.value.value.data, op.result.type)
+        self.exprs[op.result] = literal_expr(op.value.value.data, op.result.type)
 
-    # -- arithmetic ----------------------------------------------------------------------------
-    def arith(self, op: Operation) -> Expr:
-        builder = _ARITH.get(type(op))
-        if builder is None:
-            raise _unsupported(op, self.where)
-        return builder(self, op)
-
-
-# ------------------------------------------------------------------------------------------
-# arith ops as expressions.
-
-
-def _operands(p: _FunctionPrinter, op: Operation) -> tuple[Expr, Expr]:
-    return p.expr(op.operands[0]), p.expr(op.operands[1])
-
-
-def _narrow(typ: Attribute) -> bool:
-    return int_width(typ) < 32
-
-
-def _wide_literal(e: Expr, typ: Attribute) -> Expr:
-    """A literal operand of a 64-bit operation whose other operand cannot widen it."""
-    return _cast(c_type(typ), e) if e.literal and int_width(typ) > 32 else e
-
-
-def _wrapping(p: _FunctionPrinter, op: Operation, symbol: str, prec: int) -> Expr:
-    """add/sub/mul: plain C arithmetic (no overflow by contract); narrow types wrap back."""
-    a, b = _operands(p, op)
-    typ = op.results[0].type
-    if a.literal and b.literal:
-        a = _wide_literal(a, typ)
-    if symbol in "+-" and b.value is not None and -(1 << 31) < b.value < 0:
-        symbol, b = ("-" if symbol == "+" else "+"), _literal(-b.value, typ)
-    e = _binary(a, symbol, b, prec)
-    if _narrow(typ):
-        return _cast(c_type(typ), e)
-    if symbol == "+":
-        for var, rhs in ((a, b), (b, a)):
-            if var.reads and var.prec == PRIMARY and var.text in var.reads:
-                return Expr(e.text, e.prec, reads=e.reads, accumulate=(var.text, rhs))
-    return e
-
-
-def _unsigned_view(e: Expr, typ: Attribute) -> Expr:
-    """`e` as the unsigned C type of its width."""
-    width = int_width(typ)
-    if is_unsigned(typ):
-        return e
-    if e.value is not None and e.value >= 0:
-        return e if width < 32 else Expr(int_literal(e.value, width, unsigned=True), value=e.value)
-    return _cast(unsigned_c_type(width), e)
-
-
-def _unsigned_binary(p: _FunctionPrinter, op: Operation, symbol: str, prec: int) -> Expr:
-    a, b = _operands(p, op)
-    typ = op.results[0].type
-    e = _binary(_unsigned_view(a, typ), symbol, _unsigned_view(b, typ), prec)
-    return e if is_unsigned(typ) else _cast(c_type(typ), e)
-
-
-def _signed_binary(p: _FunctionPrinter, op: Operation, symbol: str, prec: int) -> Expr:
-    a, b = _operands(p, op)
-    return _binary(_wide_literal(a, op.results[0].type) if b.literal else a, symbol, b, prec)
-
-
-def _helper_call(p: _FunctionPrinter, op: Operation, kind: str) -> Expr:
-    a, b = _operands(p, op)
-    typ = op.results[0].type
-    width = 64 if int_width(typ) > 32 else 32
-    p.mod.used_inline.add(f"{kind}_i{width}")
-    e = Expr(f"mote_{kind}_i{width}({a.text}, {b.text})", reads=_join_reads(a, b))
-    return _cast(c_type(typ), e) if width != int_width(typ) else e
-
-
-def _shift_left(p: _FunctionPrinter, op: Operation) -> Expr:
-    a, b = _operands(p, op)
-    typ = op.results[0].type
-    if a.value is not None and a.value >= 0 and int_width(typ) >= 32:
-        return _binary(_wide_literal(a, typ), "<<", b, SHIFT)
-    return _unsigned_binary(p, op, "<<", SHIFT)
-
-
-def _min_max(p: _FunctionPrinter, op: Operation, greater: bool, unsigned: bool) -> Expr:
-    a, b = _operands(p, op)
-    typ = op.results[0].type
-    ca, cb = (_unsigned_view(a, typ), _unsigned_view(b, typ)) if unsigned else (a, b)
-    cond = _binary(ca, ">" if greater else "<", cb, REL)
-    if a.literal and b.literal:
-        a = _wide_literal(a, typ)
-    return _ternary(cond, a, b)
-
-
-_CMP = {
-    "eq": ("==", None),
-    "ne": ("!=", None),
-    "slt": ("<", False),
-    "sle": ("<=", False),
-    "sgt": (">", False),
-    "sge": (">=", False),
-    "ult": ("<", True),
-    "ule": ("<=", True),
-    "ugt": (">", True),
-    "uge": (">=", True),
-}
-
-
-def _cmpi(p: _FunctionPrinter, op: arith.CmpiOp) -> Expr:
-    a, b = _operands(p, op)
-    typ = op.lhs.type
-    symbol, unsigned = _CMP[arith.CMPI_COMPARISON_OPERATIONS[op.predicate.value.data]]
-    if int_width(typ) == 1 and unsigned is False:
-        a, b, unsigned = b, a, True  # i1 true is -1 when signed: the order flips
-    if unsigned:
-        a, b = _unsigned_view(a, typ), _unsigned_view(b, typ)
-    elif is_unsigned(typ):
-        a, b = _cast(signed_c_type(int_width(typ)), a), _cast(signed_c_type(int_width(typ)), b)
-    return _binary(a, symbol, b, EQ if symbol in ("==", "!=") else REL)
-
-
-def _extend(p: _FunctionPrinter, op: Operation, signed: bool) -> Expr:
-    x = p.expr(op.operands[0])
-    src, dst = op.operands[0].type, op.results[0].type
-    width = int_width(src)
-    if width == 1:
-        e = _cast(c_type(dst), x)
-        return Expr(f"-{e.text}", UNARY, reads=e.reads) if signed else e
-    view = signed_c_type(width) if signed else unsigned_c_type(width)
-    if c_type(src) != view:
-        x = _cast(view, x)
-    return _cast(c_type(dst), x)
-
-
-def _truncate(p: _FunctionPrinter, op: Operation) -> Expr:
-    x = p.expr(op.operands[0])
-    dst = op.results[0].type
-    if int_width(dst) == 1:
-        return _cast("int", _binary(x, "&", Expr("1"), BAND))
-    return _cast(c_type(dst), x)
-
-
-def _index_cast(p: _FunctionPrinter, op: Operation) -> Expr:
-    x = p.expr(op.operands[0])
-    if x.literal:
-        return x
-    if c_type(op.operands[0].type) == c_type(op.results[0].type):
-        return x
-    return _cast(c_type(op.results[0].type), x)
-
-
-def _select(p: _FunctionPrinter, op: arith.SelectOp) -> Expr:
-    c, a, b = p.expr(op.cond), p.expr(op.lhs), p.expr(op.rhs)
-    if a.literal and b.literal:
-        a = _wide_literal(a, op.result.type)
-    return _ternary(c, a, b)
-
-
-_ARITH: dict[type[Operation], Callable[[_FunctionPrinter, Operation], Expr]] = {
-    arith.AddiOp: lambda p, op: _wrapping(p, op, "+", ADD),
-    arith.SubiOp: lambda p, op: _wrapping(p, op, "-", ADD),
-    arith.MuliOp: lambda p, op: _wrapping(p, op, "*", MUL),
-    arith.DivSIOp: lambda p, op: _signed_binary(p, op, "/", MUL),
-    arith.RemSIOp: lambda p, op: _signed_binary(p, op, "%", MUL),
-    arith.DivUIOp: lambda p, op: _unsigned_binary(p, op, "/", MUL),
-    arith.RemUIOp: lambda p, op: _unsigned_binary(p, op, "%", MUL),
-    arith.FloorDivSIOp: lambda p, op: _helper_call(p, op, "floordiv"),
-    arith.CeilDivSIOp: lambda p, op: _helper_call(p, op, "ceildiv"),
-    arith.ShLIOp: _shift_left,
-    arith.ShRSIOp: lambda p, op: _signed_binary(p, op, ">>", SHIFT),
-    arith.ShRUIOp: lambda p, op: _unsigned_binary(p, op, ">>", SHIFT),
-    arith.AndIOp: lambda p, op: _signed_binary(p, op, "&", BAND),
-    arith.OrIOp: lambda p, op: _signed_binary(p, op, "|", BOR),
-    arith.XOrIOp: lambda p, op: _signed_binary(p, op, "^", BXOR),
-    arith.ExtSIOp: lambda p, op: _extend(p, op, signed=True),
-    arith.ExtUIOp: lambda p, op: _extend(p, op, signed=False),
-    arith.TruncIOp: _truncate,
-    arith.IndexCastOp: _index_cast,
-    arith.CmpiOp: _cmpi,  # type: ignore[dict-item]
-    arith.SelectOp: _select,  # type: ignore[dict-item]
-    arith.MaxSIOp: lambda p, op: _min_max(p, op, greater=True, unsigned=False),
-    arith.MinSIOp: lambda p, op: _min_max(p, op, greater=False, unsigned=False),
-    arith.MaxUIOp: lambda p, op: _min_max(p, op, greater=True, unsigned=True),
-    arith.MinUIOp: lambda p, op: _min_max(p, op, greater=False, unsigned=True),
-}
 
 _PRINTERS: dict[type[Operation], Callable[[_FunctionPrinter, Operation], None]] = {
     arith.ConstantOp: _FunctionPrinter.constant,  # type: ignore[dict-item]
@@ -1344,24 +1102,6 @@ _SEMANTICS = """\
  *   are bounded by the quantization scheme); narrower results are wrapped back with a cast;
  * - shifts left go through the unsigned type; `>>` of a negative value is arithmetic and a
  *   conversion to a narrower signed type wraps around: GCC and Clang define both. */"""
-
-_INLINE_HELPERS = {
-    "floordiv": ("floor", "!=", "q - 1"),
-    "ceildiv": ("ceiling", "==", "q + 1"),
-}
-
-
-def _inline_helper(key: str) -> list[str]:
-    kind, width = key.rsplit("_i", 1)
-    rounding, same_sign, adjusted = _INLINE_HELPERS[kind]
-    t = f"int{width}_t"
-    return [
-        f"/* a / b rounded towards {'minus' if kind == 'floordiv' else 'plus'} infinity ({rounding}) */",
-        f"static inline {t} mote_{key}({t} a, {t} b) {{",
-        f"  const {t} q = a / b;",
-        f"  return (a % b != 0 && (a < 0) {same_sign} (b < 0)) ? {adjusted} : q;",
-        "}",
-    ]
 
 
 def _shape_text(typ: MemRefType) -> str:
@@ -1484,7 +1224,7 @@ def _model_c(mod: _Module, functions: list[list[str]], ports: list[_Port]) -> st
         f"{{{', '.join(str(p.nbytes) for p in ports if not p.is_input)}}};",
     ]
     for key in sorted(mod.used_inline):
-        out += ["", *_inline_helper(key)]
+        out += ["", *inline_helper(key)]
     for table in mod.tables.values():
         if table.c_name in mod.used_tables:
             out += ["", *_table_lines(table)]

@@ -779,3 +779,38 @@ def test_blocked_matmul_inner_loop_is_tight_on_rv32(tmp_path: Path) -> None:
     muls = [i for i in loop if i.split()[0] == "mul"]
     assert len(muls) == 8
     assert len(loop) / len(muls) <= 3.25, "\n".join(loop)
+
+
+def test_helpers_get_the_arena_and_const_correct_pointers(tmp_path: Path) -> None:
+    """A helper that allocates gets the arena; one that hands a buffer to a runtime kernel
+    takes it non-const, so a weight passed to it is cast."""
+    module = parse(
+        """
+builtin.module {
+  func.func private @mote_test_use(memref<16xi8>, memref<16xi8>)
+  func.func private @stage(%w: memref<16xi8>) {
+    %tmp = tile.alloc #tile.mem<L2> offset 32 : memref<16xi8>
+    func.call @mote_test_use(%w, %tmp) : (memref<16xi8>, memref<16xi8>) -> ()
+    func.return
+  }
+  func.func @main(%x: memref<16xi8>, %y: memref<16xi8>) attributes {mote.num_inputs = 1 : i64} {
+    %w = tile.weight "w" : memref<16xi8>
+    func.call @stage(%w) : (memref<16xi8>) -> ()
+    func.call @stage(%y) : (memref<16xi8>) -> ()
+    func.return
+  }
+}
+"""
+    )
+    files = emit_c(module, {"w": np.arange(16, dtype=np.int8)}, tmp_path)
+    code = (tmp_path / MODEL_C).read_text()
+    assert "static void mote_stage(uint8_t *arena, int8_t *w) {" in code
+    assert "  int8_t *const tmp = (int8_t *)(arena + 32);" in code
+    assert "mote_stage(arena, (int8_t *)mote_w_w);" in code
+    assert "mote_stage(arena, y);" in code
+    assert "(void)x;" in code
+    assert "#define MOTE_MODEL_ARENA_BYTES 48 " in (tmp_path / MODEL_H).read_text()
+    (tmp_path / "mote_kernels.h").write_text(
+        "#include <stdint.h>\nvoid mote_test_use(const int8_t *in, int8_t *out);\n"
+    )
+    cross_compile(tmp_path, files)

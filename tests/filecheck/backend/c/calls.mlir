@@ -85,3 +85,4 @@ builtin.module {
     func.return
   }
 }
+// CHECK-NOT:   unused_helper
