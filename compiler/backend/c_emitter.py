@@ -13,12 +13,17 @@ Output files (`emit_c`):
 - `model.c`: the entry function, private helpers (`static mote_<name>`), inline tables;
 - `model_weights.h` / `model_weights.c`: every `tile.weight` as a `const` array (flash).
 
-Integer semantics (MLIR's arith, written down once in `_SEMANTICS`): signless iN values live
-in `intN_t`; add/sub/mul on 32/64-bit values are plain C arithmetic, which is only correct
-because the compiler that produces the IR guarantees they do not overflow (quantized
-accumulators are bounded); narrower ones are wrapped back with a cast. Shifts left go through
-the unsigned type, `>>` of a negative value is arithmetic (GCC and Clang define it so), and
-conversions to a narrower signed type wrap (GCC and Clang define that too).
+Integer semantics (MLIR's arith; each op's C form is in c_types.py, the contract is stated
+in every model.c by `_SEMANTICS`): signless iN values live in `intN_t`; add/sub/mul on 32/64-bit
+values are plain C arithmetic, which is only correct because the compiler that produces the IR
+guarantees they do not overflow (quantized accumulators are bounded); narrower ones are
+wrapped back with a cast. Shifts left go through the unsigned type, `>>` of a negative value
+is arithmetic (GCC and Clang define it so), and conversions to a narrower signed type wrap
+(GCC and Clang define that too).
+
+This file decides what is printed where: which values the C needs at all (`_liveness`), which
+are inlined into their single use (`_inlined`, careful not to move a load across a store), how
+subscripts are linearised (`_affine`), and how loop-carried values become variables.
 """
 
 from __future__ import annotations
@@ -743,8 +748,9 @@ class _FunctionPrinter:
         return self.names.named(hint) if hint else self.names.numbered(prefix)
 
     def bind(self, v: SSAValue, e: Expr, prefix: str = "t") -> None:
-        """Gives `v` its expression: inline, or named by a `const` declaration."""
-        if v in self.inlined:
+        """Gives `v` its expression: inline, or named by a `const` declaration (a plain name,
+        such as an index_cast that is no conversion in C, is reused rather than copied)."""
+        if v in self.inlined or e.text.isidentifier():
             self.exprs[v] = e
             return
         name = self.fresh(v, prefix)
