@@ -181,7 +181,8 @@ class ViewOp(IRDLOperation):
 @irdl_op_definition
 class WindowOp(IRDLOperation):
     """A contiguous 1-D window of a buffer starting `offset` elements (an index, possibly a
-    loop variable) into it: how a loop hands one row or block to a runtime kernel."""
+    loop variable) into it: how a loop hands one row or block to a runtime kernel. A window
+    of dynamic length (`memref<?xi8>`) is a plain pointer: the callee knows its extent."""
 
     name = "tile.window"
     source = operand_def(IntMemRef)
@@ -192,10 +193,14 @@ class WindowOp(IRDLOperation):
 
     def verify_(self) -> None:
         src = _static_int_memref(self.source, self, "source")
-        dst = _static_int_memref(self.result, self, "result")
-        if len(dst.get_shape()) != 1 or dst.element_type != src.element_type:
+        dst = self.result.type
+        if (
+            not isinstance(dst, MemRefType)
+            or len(dst.get_shape()) != 1
+            or dst.element_type != src.element_type
+        ):
             raise VerifyException(f"'tile.window' result must be a 1-D window of {src}, got {dst}")
-        if memref_bytes(dst) > memref_bytes(src):
+        if dst.get_shape()[0] >= 0 and memref_bytes(dst) > memref_bytes(src):
             raise VerifyException(f"'tile.window' window {dst} is larger than its buffer {src}")
 
 

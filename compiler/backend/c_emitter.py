@@ -206,11 +206,13 @@ def _element_count(typ: MemRefType) -> int:
     return n
 
 
-def _memref(value: SSAValue, where: str) -> MemRefType:
+def _memref(value: SSAValue, where: str, static: bool = False) -> MemRefType:
+    """The value's memref type; a 1-D dynamic memref (a pointer, from `tile.window` or in a
+    runtime kernel's declaration) is accepted unless `static`."""
     typ = value.type
     if not isinstance(typ, MemRefType) or not isinstance(typ.element_type, IntegerType):
         raise CEmitError(f"{where}: expected an integer memref, got {typ}")
-    if any(d < 0 for d in typ.get_shape()):
+    if any(d < 0 for d in typ.get_shape()) and not (len(typ.get_shape()) == 1 and not static):
         raise CEmitError(f"{where}: memrefs must have static shapes, got {typ}")
     if not isinstance(typ.layout, NoneAttr):
         raise CEmitError(f"{where}: only row-major memrefs (no layout) are supported, got {typ}")
@@ -805,7 +807,7 @@ class _FunctionPrinter:
         ports: list[_Port] = []
         for i, arg in enumerate(args):
             is_input = i < n_in
-            typ = _memref(arg, f"{self.where} argument {i} (entry arguments are buffers)")
+            typ = _memref(arg, f"{self.where} argument {i} (entry arguments are buffers)", static=True)
             given = in_names[i] if is_input else out_names[i - n_in]
             default = f"input{i}" if is_input else f"output{i - n_in}"
             doc = given or arg.name_hint or default

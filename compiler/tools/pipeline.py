@@ -18,7 +18,7 @@ from compiler.universe import get_mote_passes
 GRAPH_PIPELINE = "fuse-linear,fuse-requant"
 """Graph-level fusions on qtfm; the result is the reference program `mote run` checks against."""
 
-LOWERING_PIPELINE = "qtfm-to-tile,plan-memory,tile-to-loops"
+LOWERING_PIPELINE = "qtfm-to-tile,tile-to-loops,plan-memory"
 """From qtfm to buffers with a static memory plan, then to loops that the C emitter prints."""
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import (
-    DenseIntOrFPElementsAttr,
     ArrayAttr,
+    DenseIntOrFPElementsAttr,
     FunctionType,
     IntegerAttr,
     MemRefType,
