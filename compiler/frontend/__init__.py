@@ -53,8 +53,8 @@ def import_model(
     from compiler.frontend.deeploy import import_integer_network, is_integer_network
 
     model = load_onnx(path)
-    if is_integer_network(model):
-        samples = None if calib is None else calibration_samples(model, calib)
+    samples = None if calib is None else calibration_samples(model, calib)
+    if is_integer_network(model, samples):
         return import_integer_network(model, samples, WEIGHTS_FILE)
     if any(n.op_type in QDQ_OPS for n in model.graph.node):
         from compiler.frontend.qdq import import_qdq_model

@@ -61,9 +61,20 @@ _ONNX_INT_TYPES = {
 }
 
 
-def is_integer_network(model: OnnxModel) -> bool:
-    """A graph exported by QuantLib: it uses at least one integer-only custom op."""
-    return any(n.op_type in DEEPLOY_OPS for n in model.graph.node)
+def is_integer_network(model: OnnxModel, samples: Sequence[np.ndarray] | None = None) -> bool:
+    """A graph exported by QuantLib: it uses at least one integer-only custom op; or a graph
+    of integer data movement and arithmetic only (Concat, Slice, MatMul... as in Deeploy's
+    kernel tests) whose constants and representative inputs all hold integers."""
+    if any(n.op_type in DEEPLOY_OPS for n in model.graph.node):
+        return True
+    if samples is None or not all(n.op_type in INTEGER_GRAPH_OPS for n in model.graph.node):
+        return False
+    arrays = [*model.initializers.values(), *samples]
+    return all(np.array_equal(a, np.round(a)) for a in arrays if np.asarray(a).dtype.kind == "f")
+
+
+INTEGER_GRAPH_OPS = {"MatMul", "Add", "Mul", "Concat", "Slice", "Transpose", "Reshape", "Gather", "Constant"}
+"""ONNX ops that an integer graph without custom ops may use (their integer meaning is exact)."""
 
 
 def _log2_exact(model: OnnxModel, node: onnx.NodeProto, what: str, value: int) -> int:
