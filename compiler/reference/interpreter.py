@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, TensorType
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
 
 from compiler.reference import kernels
 from compiler.reference.weights import numpy_dtype
@@ -130,21 +130,7 @@ class Interpreter:
     # -- helpers ------------------------------------------------------------------------------
 
     def _check_input(self, index: int, arg: SSAValue, value: np.ndarray) -> np.ndarray:
-        typ = arg.type
-        assert isinstance(typ, TensorType)
-        if tuple(value.shape) != tuple(typ.get_shape()):
-            raise ReferenceError(f"input {index} must have shape {tuple(typ.get_shape())}, got {value.shape}")
-        if value.dtype.kind not in "iub":
-            if not np.all(np.isfinite(value)) or not np.all(value == np.round(value)):
-                raise ReferenceError(f"input {index} holds non-integer values ({value.dtype})")
-        as_int = value.astype(np.int64)
-        lo, hi = element_range(typ)
-        if as_int.size and (as_int.min() < lo or as_int.max() > hi):
-            raise ReferenceError(
-                f"input {index} has values in [{as_int.min()}, {as_int.max()}], outside "
-                f"{typ.element_type} [{lo}, {hi}]"
-            )
-        return as_int
+        return check_input(index, arg.type, value)
 
     def _eval(self, op: Operation, args: list[np.ndarray]) -> np.ndarray:
         if isinstance(op, qtfm.WeightOp):
@@ -253,3 +239,21 @@ def run_module(
 ) -> list[np.ndarray]:
     """Convenience: one sample through the reference interpreter."""
     return Interpreter(module, weights).run(inputs, function)
+
+
+def check_input(index: int, typ: Attribute, value: np.ndarray) -> np.ndarray:
+    """An input as int64 after checking its shape, integrality and range against its type."""
+    assert isinstance(typ, TensorType)
+    if tuple(value.shape) != tuple(typ.get_shape()):
+        raise ReferenceError(f"input {index} must have shape {tuple(typ.get_shape())}, got {value.shape}")
+    if value.dtype.kind not in "iub":
+        if not np.all(np.isfinite(value)) or not np.all(value == np.round(value)):
+            raise ReferenceError(f"input {index} holds non-integer values ({value.dtype})")
+    as_int = value.astype(np.int64)
+    lo, hi = element_range(typ)
+    if as_int.size and (as_int.min() < lo or as_int.max() > hi):
+        raise ReferenceError(
+            f"input {index} has values in [{as_int.min()}, {as_int.max()}], outside "
+            f"{typ.element_type} [{lo}, {hi}]"
+        )
+    return as_int

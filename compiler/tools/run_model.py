@@ -23,7 +23,7 @@ from compiler.errors import MoteError
 from compiler.frontend.ptq import INPUT_SCALES_ATTR, OUTPUT_SCALES_ATTR
 from compiler.frontend.qtfm_builder import INPUT_NAMES_ATTR, OUTPUT_NAMES_ATTR
 from compiler.npz_io import match_inputs, read_npz, write_outputs
-from compiler.reference.interpreter import Interpreter, entry_function
+from compiler.reference.interpreter import Interpreter, check_input, entry_function
 from compiler.reference.weights import numpy_dtype
 from compiler.tools.compile_model import MODEL_IR, REPORT, io_names
 from compiler.tools.ir_files import read_ir
@@ -107,8 +107,10 @@ def _program(directory: Path, report: dict[str, object], f: func.FuncOp) -> Exec
 
     def execute(ints: list[np.ndarray]) -> tuple[list[np.ndarray], dict[str, object]]:
         blob = b"".join(
-            np.ascontiguousarray(x, dtype=numpy_dtype(t.element_type).newbyteorder("<")).tobytes()  # type: ignore[attr-defined]
-            for x, t in zip(ints, in_types, strict=True)
+            np.ascontiguousarray(
+                check_input(i, t, x), dtype=numpy_dtype(t.element_type).newbyteorder("<")
+            ).tobytes()  # type: ignore[attr-defined]
+            for i, (x, t) in enumerate(zip(ints, in_types, strict=True))
         )
         result = run_model_binary(exe, target, blob)
         outs, at = [], 0
