@@ -1,0 +1,100 @@
+"""Every Deeploy network and every zoo model compiles to C, builds and runs on the host (also
+with AddressSanitizer/UBSan) and on rv32imc under qemu, and its outputs are bit-identical to
+the reference interpreter, hence to Deeploy's golden outputs for its networks.
+
+The arena guard bytes of the harness check on every run that the program stays inside its
+planned arena; the memory plan verifier runs inside every compile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from compiler.backend.build import build_model
+from compiler.backend.run import run_model_binary
+from compiler.backend.target import load_target
+from compiler.errors import MoteError
+from compiler.frontend.zoo import save_inputs, save_model
+from compiler.tools.compile_model import compile_model
+from compiler.tools.run_model import run_model
+from tests.deeploy_networks import NETWORKS, golden, network_id
+
+ZOO = ["bert-tiny", "bert-mini", "llama-tiny", "minilm"]
+ZOO_SEQ_LEN = 16
+
+
+def _outputs(path: Path) -> list[np.ndarray]:
+    data = np.load(path)
+    return [data[k] for k in data.files]
+
+
+def _same(a: list[np.ndarray], b: list[np.ndarray]) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x.astype(np.float64).ravel(), y.astype(np.float64).ravel())
+
+
+def _sanitized_host_run(out: Path, tmp: Path, inputs: Path) -> None:
+    """The host program rebuilt with -fsanitize=address,undefined gives the same bytes."""
+    host = load_target("host")
+    exe = build_model(out / "c", host, tmp / "model.asan", sanitize=True)
+    report = json.loads((out / "report.json").read_text())
+    sizes = [int(np.prod(i["shape"])) for i in report["inputs"]]
+    data = np.load(inputs)
+    arrays = [data[k] for k in data.files][: len(sizes)]
+    blob = b"".join(
+        np.ascontiguousarray(a.reshape(-1)[:n] if a.size > n else a).astype(_dtype(i["type"])).tobytes()
+        for a, n, i in zip(arrays, sizes, report["inputs"], strict=True)
+    )
+    plain = run_model_binary(out / str(report["program"]), host, blob)
+    checked = run_model_binary(exe, host, blob)
+    assert checked.output_bytes == plain.output_bytes
+
+
+def _dtype(elem: str) -> np.dtype:
+    return np.dtype({"i8": "i1", "ui8": "u1", "i16": "<i2", "ui16": "<u2", "i32": "<i4"}[elem])
+
+
+@pytest.mark.parametrize("path", NETWORKS, ids=network_id)
+def test_deeploy_network_is_bit_exact_on_host_and_rv32imc(path: Path, tmp_path: Path) -> None:
+    _, want = golden(path)
+    inputs = path / "inputs.npz"
+    for target in ("host", "rv32imc"):
+        out = tmp_path / target
+        compile_model(path / "network.onnx", out, target, inputs, False)
+        run = run_model(out, inputs, tmp_path / f"{target}.npz")["run"]
+        got = _outputs(tmp_path / f"{target}.npz")
+        _same(got, [g.reshape(x.shape) for g, x in zip(want, got, strict=False)])
+        if target == "rv32imc":
+            assert run["instructions_model"] > 0 and run["stack_bytes"] >= 0  # type: ignore[index]
+    _sanitized_host_run(tmp_path / "host", tmp_path, inputs)
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_zoo_model_is_bit_exact_on_host_and_rv32imc(name: str, tmp_path: Path) -> None:
+    model = save_model(name, tmp_path / f"{name}.onnx", ZOO_SEQ_LEN)
+    calib_source: dict[str, object] = {"source": "calibration"} if name == "minilm" else {"seed": 2}
+    calib = save_inputs(name, tmp_path / "calib.npz", ZOO_SEQ_LEN, **calib_source)
+    inputs = save_inputs(name, tmp_path / "inputs.npz", ZOO_SEQ_LEN, n_samples=2, seed=1)
+    compile_model(model, tmp_path / "host", "host", calib, False)
+    run_model(tmp_path / "host", inputs, tmp_path / "ref.npz", reference=True)
+    want = _outputs(tmp_path / "ref.npz")
+    run_model(tmp_path / "host", inputs, tmp_path / "host.npz")
+    _same(_outputs(tmp_path / "host.npz"), want)
+    _sanitized_host_run(tmp_path / "host", tmp_path, inputs)
+    # the quantized program compiles again, without calibration, for the microcontroller
+    if name == "minilm":
+        # 22.7 M parameters: more than the 16 MiB of flash of the rv32imc target (issue 7
+        # compresses the embedding table); the link says so instead of producing a program
+        with pytest.raises(MoteError, match="does not fit the memory of rv32imc"):
+            compile_model(tmp_path / "host" / "model.mlir", tmp_path / "rv32", "rv32imc", None, False)
+        return
+    compile_model(tmp_path / "host" / "model.mlir", tmp_path / "rv32", "rv32imc", None, False)
+    run_model(tmp_path / "rv32", inputs, tmp_path / "rv32.npz")
+    _same(_outputs(tmp_path / "rv32.npz"), want)
+    report = json.loads((tmp_path / "rv32" / "report.json").read_text())
+    assert report["arena_bytes"] >= report["arena_lower_bound_bytes"] > 0
+    assert report["run"]["peak_ram_bytes"] >= report["static_ram_bytes"]
