@@ -3,9 +3,9 @@
 The output is computed in blocks of BM x BN elements whose accumulators stay in registers
 across the whole reduction: per step of k the block loads BM values of A and BN of B and does
 BM * BN multiply-adds, so loads and loop overhead are shared by BM * BN MACs. Rows and
-columns that do not fill a block are done by the same code with smaller blocks (4x2 main part,
-4x1 / 1x2 / 1x1 edges). The epilogue adds the bias and requantizes in registers, so the int32
-accumulator tensor never exists in memory.
+columns that do not fill a block are done by the same code with smaller blocks (4x2 main
+part, 4x1 edge columns, 1x8 ... 1x1 along leftover rows). The epilogue adds the bias and
+requantizes in registers, so the int32 accumulator tensor never exists in memory.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dialects import qtfm, tile
 
 BLOCK_M = 4
 BLOCK_N = 2
+ROW_BLOCKS = (8, 4, 2, 1)
 
 Load = Callable[[LoopBuilder, SSAValue, SSAValue], SSAValue]
 Store = Callable[[LoopBuilder, SSAValue, SSAValue, SSAValue], None]
@@ -63,13 +64,21 @@ def _blocked(
 
 
 def gemm(b: LoopBuilder, m: int, n: int, k: int, load_a: Load, load_b: Load, store: Store) -> None:
-    """C[m, n] = sum_k A[m, k] * B[k, n], handed to `store` as exact i32 accumulators."""
+    """C[m, n] = sum_k A[m, k] * B[k, n], handed to `store` as exact i32 accumulators.
+
+    Rows in groups of BLOCK_M use BLOCK_M x BLOCK_N blocks (edge columns BLOCK_M x 1); the
+    rows left over (all of them for a single-row product, as in decoding one token) use
+    1 x 8, 1 x 4, 1 x 2, 1 x 1 blocks along the row, so that a matrix-vector product also
+    shares each loaded activation among several MACs."""
     mm = m - m % BLOCK_M
     nn = n - n % BLOCK_N
     _blocked(b, (0, mm), (0, nn), BLOCK_M, BLOCK_N, k, load_a, load_b, store)
     _blocked(b, (0, mm), (nn, n), BLOCK_M, 1, k, load_a, load_b, store)
-    _blocked(b, (mm, m), (0, nn), 1, BLOCK_N, k, load_a, load_b, store)
-    _blocked(b, (mm, m), (nn, n), 1, 1, k, load_a, load_b, store)
+    start = 0
+    for width in ROW_BLOCKS:
+        end = start + (n - start) - (n - start) % width
+        _blocked(b, (mm, m), (start, end), 1, width, k, load_a, load_b, store)
+        start = end
 
 
 def _shape(v: SSAValue) -> tuple[int, ...]:
