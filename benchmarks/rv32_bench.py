@@ -33,8 +33,10 @@ DEEPLOY_PEER_INSTRUCTIONS = {
     "Kernels/Integer/Softmax/Regular": 11_217,
     "Models/microLlama/INT8/microLlama1": 5_822_342,
     "Models/microLlama/INT8/microLlama8": 6_437_442,
-    "Models/microLlama/INT8/microLlama8_parallel": 47_395_658,
 }
+"""Deeploy's figures for the networks of ../shared/deeploy_tests. (Issue 4 also quotes
+microLlama8_parallel, 47,395,658, a network that ../shared/deeploy_tests does not contain.)"""
+OTHER_NETWORKS = ("Models/microLlama/INT8/microLlama1_parallel",)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -64,8 +66,9 @@ def bench(name: str, target: str, seq_len: int, work: Path) -> Figures:
     out = work / name.replace("/", "_")
     if name in ZOO:
         model = save_model(name, work / f"{name}.onnx", seq_len)
-        calib = save_inputs(name, work / f"{name}.calib.npz", seq_len, source="calibration")
-        inputs = save_inputs(name, work / f"{name}.inputs.npz", seq_len, n_samples=1)
+        calib_source: dict[str, object] = {"source": "calibration"} if name == "minilm" else {"seed": 2}
+        calib = save_inputs(name, work / f"{name}.calib.npz", seq_len, **calib_source)
+        inputs = save_inputs(name, work / f"{name}.inputs.npz", seq_len, n_samples=1, seed=1)
     else:
         net = DEEPLOY_ROOT / name
         if not (net / "network.onnx").is_file():
@@ -150,25 +153,30 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--all", action="store_true", help="every zoo model and every peer network")
     p.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = p.parse_args(argv)
-    names = [*ZOO, *DEEPLOY_PEER_INSTRUCTIONS] if args.all else [args.model]
+    names = [*ZOO, *DEEPLOY_PEER_INSTRUCTIONS, *OTHER_NETWORKS] if args.all else [args.model]
     if not names or names == [None]:
         p.error("name a model, or give --all")
-    figures = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="mote-bench-") as tmp:
-            for name in names:
+    figures: list[Figures] = []
+    failures: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="mote-bench-") as tmp:
+        for name in names:
+            try:
                 figures.append(bench(name, args.target, args.seq_len, Path(tmp)))
-                print_figures(figures[-1], args.target)
-    except MoteError as err:
-        print(f"rv32_bench: error: {err}", file=sys.stderr)
-        sys.exit(1)
+            except MoteError as err:
+                failures[name] = str(err).splitlines()[0]
+                print(f"rv32_bench: {name}: {failures[name]}", file=sys.stderr)
+                continue
+            print_figures(figures[-1], args.target)
     if args.all:
         RESULTS.mkdir(exist_ok=True)
         path = RESULTS / f"{args.target}.md"
-        path.write_text(table(figures, args.target, args.seq_len))
+        notes = "".join(f"\n- {name}: {why}" for name, why in failures.items())
+        path.write_text(table(figures, args.target, args.seq_len) + (f"\nNot run:{notes}\n" if notes else ""))
         print(f"table written to {path}")
     if args.json:
         args.json.write_text(json.dumps([f.__dict__ for f in figures], indent=2) + "\n")
+    if failures:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
