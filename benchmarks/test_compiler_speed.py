@@ -1,6 +1,7 @@
 """The compiler's own speed on real networks (pytest-benchmark; run with `make bench`).
 
-Measured, never asserted: import of Deeploy's microLlama8 (505 ONNX nodes) into qtfm, one
+Measured, never asserted: the full `mote compile` of BERT-tiny at 128 tokens for rv32imc; import
+of Deeploy's microLlama8 (505 ONNX nodes) into qtfm, one
 reference-interpreter run of it, and a parse of its printed IR, which is what every
 `mote-opt` invocation pays.
 """
@@ -45,3 +46,17 @@ def test_parse_microllama8_ir(benchmark) -> None:
     ctx = mote_context()
     parsed = benchmark(lambda: Parser(ctx, text.getvalue()).parse_module())
     assert len(list(parsed.walk())) == len(list(module.walk()))
+
+
+def test_compile_bert_tiny_128_to_rv32imc(benchmark, tmp_path) -> None:
+    """`mote compile` of the zoo BERT-tiny at 128 tokens for rv32imc: import with post-training
+    quantization, lowering, memory planning, C emission and the cross build (issue 4: < 20 s)."""
+    from compiler.frontend.zoo import save_inputs, save_model
+    from compiler.tools.compile_model import compile_model
+
+    model = save_model("bert-tiny", tmp_path / "bert-tiny.onnx", 128)
+    calib = save_inputs("bert-tiny", tmp_path / "calib.npz", 128, seed=2)
+    report = benchmark.pedantic(
+        compile_model, (model, tmp_path / "out", "rv32imc", calib, False), rounds=2, iterations=1
+    )
+    assert report["arena_bytes"] > 0
