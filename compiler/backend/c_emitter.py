@@ -219,6 +219,10 @@ def _memref(value: SSAValue, where: str, static: bool = False) -> MemRefType:
     return typ
 
 
+NOINLINE_ATTR = "mote.noinline"
+"""A private function with this attribute stays a function in the C (GCC/Clang `noinline`)."""
+
+
 def _func_attr(f: func.FuncOp, name: str) -> Attribute | None:
     return f.attributes.get(name) or f.properties.get(name)
 
@@ -790,6 +794,9 @@ class _FunctionPrinter:
             raise CEmitNotImplemented(f"{what} ({self.where}); outputs are memref arguments")
         ret = c_type(outputs[0]) if outputs else "void"
         storage = "" if self.is_entry else "static "
+        if not self.is_entry and _func_attr(self.f, NOINLINE_ATTR) is not None:
+            # one C function per kernel, so that instruction counts can be read per kernel
+            storage += "__attribute__((noinline)) "
         return _wrap_call(f"{storage}{ret} {self.c_name}(", params or ["void"], ")", indent=0)
 
     def _entry_ports(self, args: Sequence[BlockArgument]) -> list[_Port]:

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, UnitAttr
+from xdsl.ir import Block, Region
 from xdsl.passes import ModulePass
-from xdsl.rewriter import InsertPoint
+from xdsl.rewriter import InsertPoint, Rewriter
 
+from compiler.backend.c_emitter import NOINLINE_ATTR
 from compiler.errors import NotImplementedYet
 from compiler.transforms.loop_nests import data_movement, elementwise, gemm, runtime_calls
 from compiler.transforms.loop_nests.builder import LoopBuilder
@@ -43,7 +45,13 @@ LOOP_KERNELS: dict[str, Lowering] = {
 
 @dataclass(frozen=True)
 class TileToLoops(ModulePass):
+    """`outline` (default) puts each generated kernel in its own private function, called
+    where the kernel was: the C has one function per kernel and instruction counts per
+    function are counts per kernel."""
+
     name = "tile-to-loops"
+
+    outline: bool = True
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         calls = runtime_calls.RuntimeDeclarations(op)
@@ -51,14 +59,42 @@ class TileToLoops(ModulePass):
             block = f.body.block
             constants: dict = {}  # type: ignore[type-arg]
             top = InsertPoint.at_start(block)
-            for kernel in [o for o in block.ops if isinstance(o, tile.KernelOp | tile.CopyOp)]:
-                b = LoopBuilder.before(kernel, top, constants)
-                if isinstance(kernel, tile.CopyOp):
-                    data_movement.copy(b, kernel.source, kernel.dest)
-                elif kernel.kind.data in LOOP_KERNELS:
-                    LOOP_KERNELS[kernel.kind.data](b, kernel)
-                elif kernel.kind.data in runtime_calls.RUNTIME_KERNELS:
-                    runtime_calls.lower_call(b, kernel, calls)
+            kernels = [o for o in block.ops if isinstance(o, tile.KernelOp | tile.CopyOp)]
+            for index, kernel in enumerate(kernels):
+                if isinstance(kernel, tile.KernelOp) and kernel.kind.data in runtime_calls.RUNTIME_KERNELS:
+                    runtime_calls.lower_call(LoopBuilder.before(kernel, top, constants), kernel, calls)
+                elif self.outline:
+                    _outlined(op, kernel, index, f)
                 else:
-                    raise NotImplementedYet(f"tile-to-loops: lowering of {kernel.kind.data}")
+                    _lower(LoopBuilder.before(kernel, top, constants), kernel)
                 block.erase_op(kernel)
+
+
+def _lower(b: LoopBuilder, kernel: tile.KernelOp | tile.CopyOp) -> None:
+    if isinstance(kernel, tile.CopyOp):
+        data_movement.copy(b, kernel.source, kernel.dest)
+    elif kernel.kind.data in LOOP_KERNELS:
+        LOOP_KERNELS[kernel.kind.data](b, kernel)
+    else:
+        raise NotImplementedYet(f"tile-to-loops: lowering of {kernel.kind.data}")
+
+
+def _outlined(module: ModuleOp, kernel: tile.KernelOp | tile.CopyOp, index: int, parent: func.FuncOp) -> None:
+    """Lowers `kernel` into a new private function of its buffers and calls it in its place."""
+    buffers = list(kernel.operands)
+    kind = "copy" if isinstance(kernel, tile.CopyOp) else kernel.kind.data.removeprefix("qtfm.")
+    hint = buffers[-1].name_hint
+    name = f"{parent.sym_name.data}_{index}_{kind}" + (f"_{hint}" if hint else "")
+    body = Block(arg_types=[v.type for v in buffers])
+    body.add_op(func.ReturnOp())
+    callee = func.FuncOp(name, ([v.type for v in buffers], []), Region(body), visibility="private")
+    callee.attributes[NOINLINE_ATTR] = UnitAttr()
+    clone = kernel.clone()
+    for i, arg in enumerate(body.args):
+        arg.name_hint = buffers[i].name_hint
+        clone.operands[i] = arg
+    Rewriter.insert_op(clone, InsertPoint.at_start(body))
+    _lower(LoopBuilder.before(clone, InsertPoint.at_start(body), {}), clone)
+    body.erase_op(clone)
+    Rewriter.insert_op(callee, InsertPoint.after(parent))
+    Rewriter.insert_op(func.CallOp(name, buffers, []), InsertPoint.before(kernel))
