@@ -22,7 +22,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler.backend.c_emitter import NOINLINE_ATTR
 from compiler.errors import NotImplementedYet
-from compiler.transforms.loop_nests import data_movement, elementwise, gemm, runtime_calls
+from compiler.transforms.loop_nests import data_movement, elementwise, gemm, runtime_calls, softmax_table
 from compiler.transforms.loop_nests.builder import LoopBuilder
 from dialects import tile
 
@@ -61,7 +61,8 @@ class TileToLoops(ModulePass):
             top = InsertPoint.at_start(block)
             kernels = [o for o in block.ops if isinstance(o, tile.KernelOp | tile.CopyOp)]
             for index, kernel in enumerate(kernels):
-                if isinstance(kernel, tile.KernelOp) and kernel.kind.data in runtime_calls.RUNTIME_KERNELS:
+                generated = isinstance(kernel, tile.CopyOp) or softmax_table.applies(kernel)
+                if not generated and kernel.kind.data in runtime_calls.RUNTIME_KERNELS:  # type: ignore[union-attr]
                     runtime_calls.lower_call(LoopBuilder.before(kernel, top, constants), kernel, calls)
                 elif self.outline:
                     _outlined(op, kernel, index, f)
@@ -73,6 +74,8 @@ class TileToLoops(ModulePass):
 def _lower(b: LoopBuilder, kernel: tile.KernelOp | tile.CopyOp) -> None:
     if isinstance(kernel, tile.CopyOp):
         data_movement.copy(b, kernel.source, kernel.dest)
+    elif softmax_table.applies(kernel):
+        softmax_table.lower_softmax_table(b, kernel)
     elif kernel.kind.data in LOOP_KERNELS:
         LOOP_KERNELS[kernel.kind.data](b, kernel)
     else:

@@ -13,7 +13,7 @@ declared once in the module as an external `func.func`.
 from __future__ import annotations
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerAttr, IntegerType, MemRefType, ModuleOp, i32
+from xdsl.dialects.builtin import DYNAMIC_INDEX, IntegerAttr, IntegerType, MemRefType, ModuleOp, i32
 from xdsl.ir import Attribute, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
@@ -88,7 +88,9 @@ def _level(b: LoopBuilder, v: SSAValue) -> str:
 def _pointer(b: LoopBuilder, buf: SSAValue, offset: SSAValue) -> SSAValue:
     elem = elem_of(buf)
     assert isinstance(elem, IntegerType)
-    return b.emit(tile.WindowOp.build(operands=[buf, offset], result_types=[MemRefType(elem, [-1])]))
+    return b.emit(
+        tile.WindowOp.build(operands=[buf, offset], result_types=[MemRefType(elem, [DYNAMIC_INDEX])])
+    )
 
 
 def lower_call(b: LoopBuilder, op: tile.KernelOp, calls: RuntimeDeclarations) -> None:
@@ -112,7 +114,7 @@ def lower_call(b: LoopBuilder, op: tile.KernelOp, calls: RuntimeDeclarations) ->
         # weights/biases of norms are passed whole (never advanced)
         strides = (*strides[:1], *(tuple(0 for _ in call.outer) for _ in pointers[1:-1]), *strides[-1:])
     scalars = [b.const(v, IntegerType(width)) for v, width in call.scalars]
-    types = [MemRefType(elem_of(p), [-1]) for p in pointers] + [s.type for s in scalars]
+    types = [MemRefType(elem_of(p), [DYNAMIC_INDEX]) for p in pointers] + [s.type for s in scalars]
     calls.declare(call.function, types)
 
     def at(b: LoopBuilder, index: list[SSAValue]) -> None:
