@@ -1,0 +1,68 @@
+"""Compile one qtfm program through the whole C pipeline and run it on the host: the oracle
+harness of the loop-kernel property tests (the reference interpreter is the expected side)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.parser import Parser
+
+from compiler.backend.build import build_model
+from compiler.backend.c_emitter import emit_c
+from compiler.backend.memory_check import check_memory
+from compiler.backend.run import run_model_binary
+from compiler.backend.target import load_target
+from compiler.reference.interpreter import Interpreter, entry_function
+from compiler.reference.weights import numpy_dtype
+from compiler.tools.ir_files import mote_context
+from compiler.tools.pipeline import LOWERING_PIPELINE, run_pipeline
+
+
+def parse(src: str) -> ModuleOp:
+    module = Parser(mote_context(), src).parse_module()
+    module.verify()
+    return module
+
+
+def reference(
+    src: str, inputs: list[np.ndarray], weights: dict[str, np.ndarray] | None = None
+) -> list[np.ndarray]:
+    return Interpreter(parse(src), weights or {}).run(inputs)
+
+
+def host_c(
+    src: str, inputs: list[np.ndarray], weights: dict[str, np.ndarray] | None = None
+) -> list[np.ndarray]:
+    """The program's outputs computed by its generated C on the host."""
+    module = parse(src)
+    f = entry_function(module)
+    in_types = list(f.function_type.inputs.data)
+    out_types = list(f.function_type.outputs.data)
+    run_pipeline(module, LOWERING_PIPELINE)
+    check_memory(module)
+    host = load_target("host")
+    with tempfile.TemporaryDirectory(prefix="mote-oracle-") as tmp:
+        emit_c(module, weights or {}, Path(tmp) / "c")
+        exe = build_model(Path(tmp) / "c", host, Path(tmp) / "model")
+        blob = b"".join(
+            np.ascontiguousarray(x, dtype=numpy_dtype(t.element_type)).tobytes()  # type: ignore[attr-defined]
+            for x, t in zip(inputs, in_types, strict=True)
+        )
+        data = run_model_binary(exe, host, blob).output_bytes
+    outs, at = [], 0
+    for t in out_types:
+        dtype = numpy_dtype(t.element_type)  # type: ignore[attr-defined]
+        n = int(np.prod(t.get_shape(), dtype=np.int64))  # type: ignore[attr-defined]
+        outs.append(np.frombuffer(data, dtype, n, at).reshape(t.get_shape()).astype(np.int64))  # type: ignore[attr-defined]
+        at += n * dtype.itemsize
+    return outs
+
+
+def assert_same(src: str, inputs: list[np.ndarray], weights: dict[str, np.ndarray] | None = None) -> None:
+    want = reference(src, inputs, weights)
+    got = host_c(src, inputs, weights)
+    for w, g in zip(want, got, strict=True):
+        np.testing.assert_array_equal(g, w.astype(np.int64))

@@ -1,0 +1,187 @@
+"""Property tests of the generated kernels: random shapes, types and parameters (including
+edge values, single rows and sizes that fill no register block), each one compiled through
+qtfm-to-tile, tile-to-loops, plan-memory and the C emitter, built and run on the host, and
+compared bit for bit with the reference interpreter."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.transforms.c_oracle import assert_same
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+RANGES = {"i8": (-128, 127), "ui8": (0, 255), "i16": (-32768, 32767), "i32": (-(2**31), 2**31 - 1)}
+
+
+def _t(shape: tuple[int, ...], elem: str) -> str:
+    return "tensor<" + "".join(f"{d}x" for d in shape) + elem + ">"
+
+
+def _array(draw: st.DrawFn, shape: tuple[int, ...], elem: str, lo: int | None = None, hi: int | None = None):
+    a, b = RANGES[elem]
+    lo, hi = a if lo is None else max(a, lo), b if hi is None else min(b, hi)
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    values = rng.integers(lo, hi, size=shape, endpoint=True, dtype=np.int64)
+    if values.size and draw(st.booleans()):  # edge values
+        values.flat[0], values.flat[-1] = lo, hi
+    return values
+
+
+@st.composite
+def requant(draw: st.DrawFn, channels: int | None, axis: int | None, signed: bool, magnitude: int) -> str:
+    """Parameters that map accumulators of up to `magnitude` onto the 8-bit range (give or
+    take a factor of two, so that some values saturate and most do not)."""
+    wide = draw(st.booleans())  # multipliers that force the 64-bit path
+    mul_range = (2**20, 2**30) if wide else (1, 2**12)
+    count = channels if channels is not None and draw(st.booleans()) else 1
+    muls = [draw(st.integers(*mul_range)) for _ in range(count)]
+    scaled = max(1, magnitude * max(muls))
+    shift = max(0, scaled.bit_length() - 7 + draw(st.integers(-1, 1)))
+    bound = min(2**shift // 2, 2**31 - 1)
+    adds = [draw(st.integers(-bound, bound)) for _ in range(count)]
+    rounding = ", rounding = floor" if draw(st.booleans()) else ""
+    axis_text = f", axis = {axis}" if count > 1 else ""
+    lists = (str(muls[0]), str(adds[0])) if count == 1 else (str(muls), str(adds))
+    sign = "signed" if signed else "unsigned"
+    return (
+        f"#qtfm.requant<mul = {lists[0]}, add = {lists[1]}, shift = {shift}, levels = 256, {sign}"
+        f"{axis_text}{rounding}>"
+    )
+
+
+@st.composite
+def linear_case(draw: st.DrawFn):
+    m, k, n = draw(st.integers(1, 9)), draw(st.integers(1, 24)), draw(st.integers(1, 11))
+    lead = draw(st.sampled_from([(m,), (1, m), (2, m)]))
+    xe = draw(st.sampled_from(["i8", "ui8", "i16"]))
+    signed = draw(st.booleans())
+    ye = "i8" if signed else "ui8"
+    bias = draw(st.booleans())
+    x, w = _array(draw, (*lead, k), xe), _array(draw, (k, n), "i8")
+    b = _array(draw, (n,), "i32", -(2**20), 2**20)
+    acc = x @ w + (b if bias else 0)
+    q = draw(requant(n, len(lead), signed, int(np.abs(acc).max())))
+    args = f"%x: {_t(x.shape, xe)}, %w: {_t(w.shape, 'i8')}" + (f", %b: {_t((n,), 'i32')}" if bias else "")
+    operands = "%x, %w" + (", %b" if bias else "")
+    types = f"{_t(x.shape, xe)}, {_t(w.shape, 'i8')}" + (f", {_t((n,), 'i32')}" if bias else "")
+    out = _t((*lead, n), ye)
+    src = f"""func.func @main({args}) -> {out} {{
+      %y = qtfm.linear {operands} requant {q} : ({types}) -> {out}
+      func.return %y : {out}
+    }}"""
+    return src, [x, w, *([b] if bias else [])]
+
+
+@given(case=linear_case())
+@SETTINGS
+def test_linear(case) -> None:
+    assert_same(*case)
+
+
+@st.composite
+def matmul_case(draw: st.DrawFn):
+    m, k, n = draw(st.integers(1, 7)), draw(st.integers(1, 12)), draw(st.integers(1, 9))
+    ba, bb = draw(st.sampled_from([((2, 1), (1, 3)), ((3,), (3,)), ((), (2,)), ((1, 2), (2,))]))
+    ae = draw(st.sampled_from(["i8", "ui8"]))
+    a, b = _array(draw, (*ba, m, k), ae), _array(draw, (*bb, k, n), "i8")
+    batch = np.broadcast_shapes(ba, bb)
+    fused = draw(st.booleans())
+    out_shape = (*batch, m, n)
+    if fused:
+        q = draw(requant(None, None, True, int(np.abs(a @ b).max())))
+        out, tail = _t(out_shape, "i8"), f" requant {q}"
+    else:
+        out, tail = _t(out_shape, "i32"), ""
+    src = f"""func.func @main(%a: {_t(a.shape, ae)}, %b: {_t(b.shape, "i8")}) -> {out} {{
+      %y = qtfm.matmul %a, %b{tail} : ({_t(a.shape, ae)}, {_t(b.shape, "i8")}) -> {out}
+      func.return %y : {out}
+    }}"""
+    return src, [a, b]
+
+
+@given(case=matmul_case())
+@SETTINGS
+def test_matmul(case) -> None:
+    assert_same(*case)
+
+
+@st.composite
+def elementwise_case(draw: st.DrawFn):
+    shape = draw(st.sampled_from([(3, 5), (2, 3, 4), (7,), (1, 6)]))
+    other = draw(st.sampled_from([shape, shape[-1:], (1,) * len(shape)]))
+    op = draw(st.sampled_from(["add", "mul"]))
+    e1, e2 = draw(st.sampled_from(["i8", "ui8", "i16"])), draw(st.sampled_from(["i8", "i16"]))
+    axis = len(shape) - 1
+    a, b = _array(draw, shape, e1), _array(draw, other, e2)
+    q = draw(requant(shape[axis], axis, True, int(np.abs(a + b if op == "add" else a * b).max())))
+    out = _t(shape, "i8")
+    src = f"""func.func @main(%a: {_t(shape, e1)}, %b: {_t(other, e2)}) -> {out} {{
+      %y = qtfm.{op} %a, %b requant {q} : ({_t(shape, e1)}, {_t(other, e2)}) -> {out}
+      func.return %y : {out}
+    }}"""
+    return src, [a, b]
+
+
+@given(case=elementwise_case())
+@SETTINGS
+def test_add_mul(case) -> None:
+    assert_same(*case)
+
+
+@st.composite
+def softmax_case(draw: st.DrawFn):
+    shape = draw(st.sampled_from([(1, 8), (3, 5), (2, 2, 17), (1, 1)]))
+    xe = draw(st.sampled_from(["i8", "ui8", "i16"]))
+    b_coef, c_coef = draw(st.integers(60, 400)), draw(st.integers(1000, 80000))
+    log2 = draw(st.integers(32, 256))
+    x = _array(draw, shape, xe)
+    if draw(st.booleans()):
+        x[...] = x.flat[0]  # all-equal rows
+    params = (
+        f"#qtfm.softmax<coeff_a = 1, coeff_b = {b_coef}, coeff_c = {c_coef}, log2 = {log2}, levels = 256>"
+    )
+    out = _t(shape, "ui8")
+    src = f"""func.func @main(%x: {_t(shape, xe)}) -> {out} {{
+      %y = qtfm.softmax %x, {params} : {_t(shape, xe)} -> {out}
+      func.return %y : {out}
+    }}"""
+    return src, [x]
+
+
+@given(case=softmax_case())
+@SETTINGS
+def test_softmax_table_and_runtime_paths(case) -> None:
+    assert_same(*case)
+
+
+@st.composite
+def movement_case(draw: st.DrawFn):
+    shape = draw(st.sampled_from([(2, 3, 4), (5, 1, 3), (1, 7, 2)]))
+    elem = draw(st.sampled_from(["i8", "ui8", "i16", "i32"]))
+    perm = draw(st.permutations(range(3)))
+    x = _array(draw, shape, elem)
+    tshape = tuple(shape[p] for p in perm)
+    starts = [draw(st.integers(0, d - 1)) for d in shape]
+    strides = [draw(st.integers(1, 2)) for _ in shape]
+    sshape = tuple(len(range(s, d, st_)) for s, d, st_ in zip(starts, shape, strides, strict=True))
+    axis = draw(st.integers(0, 2))
+    cshape = tuple(2 * d if i == axis else d for i, d in enumerate(shape))
+    t, ts, ss, cs = _t(shape, elem), _t(tshape, elem), _t(sshape, elem), _t(cshape, elem)
+    perm_text = ", ".join(map(str, perm))
+    starts_text, strides_text = ", ".join(map(str, starts)), ", ".join(map(str, strides))
+    src = f"""func.func @main(%x: {t}) -> ({ts}, {ss}, {cs}) {{
+      %t = qtfm.transpose %x perm = array<i64: {perm_text}> : {t} -> {ts}
+      %s = qtfm.slice %x starts = array<i64: {starts_text}> strides = array<i64: {strides_text}> : {t} -> {ss}
+      %c = qtfm.concat %x, %x {{axis = {axis} : i64}} : ({t}, {t}) -> {cs}
+      func.return %t, %s, %c : {ts}, {ss}, {cs}
+    }}"""
+    return src, [x]
+
+
+@given(case=movement_case())
+@SETTINGS
+def test_transpose_slice_concat(case) -> None:
+    assert_same(*case)
