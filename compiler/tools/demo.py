@@ -1,11 +1,12 @@
-"""`make demo`: the furthest stage of the pipeline that works today, on bundled defaults.
+"""`make demo`: the whole path, from ONNX to C running on an emulated RV32 microcontroller.
 
 1. The zoo's BERT-tiny (float ONNX as an exporter writes it) is quantized after training into
-   an integer-only qtfm program (`mote compile`), run by the reference interpreter
-   (`mote run`; the C backend does not exist yet) and compared with onnxruntime running the
-   float model on inputs the quantizer was not calibrated with.
+   an integer-only qtfm program, lowered to C, cross-compiled for rv32imc (`mote compile
+   --target rv32imc`) and run under qemu-riscv32 with exact instruction counts (`mote run`);
+   its outputs are compared with the reference interpreter (bit for bit) and with onnxruntime
+   running the float model on inputs the quantizer was not calibrated with.
 2. Deeploy's integer Attention network (../shared/deeploy_tests, beside every checkout) is
-   imported and its outputs checked against Deeploy's golden outputs, value by value.
+   compiled the same way and its outputs checked against Deeploy's golden outputs.
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ def quantized_bert(out: Path) -> bool:
 
     model, inputs, calib = out / "bert-tiny.onnx", out / "inputs.npz", out / "calib.npz"
     _run("zoo", "bert-tiny", "-o", model, "--seq-len", 64, "--inputs", inputs, "--calib", calib)
-    _run("compile", model, "-o", out / "bert-tiny", "--calib", calib, "--dump-ir")
+    _run("compile", model, "-o", out / "bert-tiny", "--calib", calib, "--dump-ir", "--target", "rv32imc")
     _run("run", out / "bert-tiny", "--inputs", inputs, "--outputs", out / "outputs.npz")
-    got, feeds = np.load(out / "outputs.npz"), np.load(inputs)
+    _run("run", out / "bert-tiny", "--inputs", inputs, "--outputs", out / "reference.npz", "--reference")
+    got, feeds, ref = np.load(out / "outputs.npz"), np.load(inputs), np.load(out / "reference.npz")
+    ok = all(np.array_equal(got[k], ref[k]) for k in got.files)
+    print(f"  rv32imc outputs {'identical to' if ok else 'DIFFERENT from'} the reference interpreter's")
     session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     samples = next(iter(feeds.values())).shape[0]
-    ok = True
     for name in got.files:
         want = np.stack(
             [session.run([name], {k: feeds[k][i] for k in feeds.files})[0] for i in range(samples)]
@@ -57,7 +60,9 @@ def deeploy_attention(out: Path) -> bool:
         print(f"demo: {NETWORK} is missing (it ships beside the checkout, in ../shared)", file=sys.stderr)
         return False
     inputs = NETWORK / "inputs.npz"
-    _run("compile", NETWORK / "network.onnx", "-o", out / "attention", "--calib", inputs)
+    _run(
+        "compile", NETWORK / "network.onnx", "-o", out / "attention", "--calib", inputs, "--target", "rv32imc"
+    )
     _run("run", out / "attention", "--inputs", inputs, "--outputs", out / "attention.npz")
     got, want = np.load(out / "attention.npz"), np.load(NETWORK / "outputs.npz")
     total = wrong = 0
@@ -72,7 +77,8 @@ def deeploy_attention(out: Path) -> bool:
 def demo(out: Path) -> int:
     ok = quantized_bert(out)
     ok &= deeploy_attention(out)
-    print(f"the qtfm programs are in {out}/*/model.mlir; try `.venv/bin/mote-opt {out}/bert-tiny/model.mlir`")
+    print(f"the generated C is in {out}/*/c/, every IR stage in {out}/bert-tiny/ir/; try")
+    print(f"  .venv/bin/mote-opt {out}/bert-tiny/model.mlir -p qtfm-to-tile,tile-to-loops,plan-memory -t c")
     return 0 if ok else 1
 
 
