@@ -26,6 +26,8 @@ class LevelFigures:
     lower_bound: int
     buffers: int
     live_at_peak: list[str]
+    plan: list[dict[str, object]]
+    """Every buffer: name, bytes, offset, first and last step (top-level op indices)."""
 
 
 def _recorded(module: ModuleOp, attr: str) -> dict[str, int]:
@@ -55,5 +57,11 @@ def check_memory(module: ModuleOp) -> list[LevelFigures]:
             buffers = [b.buffer for b in mine]
             verify_plan(buffers, Plan(offsets, sizes[level], bounds.get(level, 0), "recorded"))
             _, names = live_at_peak(buffers)
-            figures[level] = LevelFigures(level, sizes[level], bounds.get(level, 0), len(buffers), names)
+            plan = [
+                {"name": b.name, "bytes": b.size, "offset": offsets[b.name], "first": b.first, "last": b.last}
+                for b in buffers
+            ]
+            figures[level] = LevelFigures(
+                level, sizes[level], bounds.get(level, 0), len(buffers), names, plan
+            )
     return [figures[k] for k in sorted(figures)]

@@ -89,6 +89,7 @@ def compile_model(
                 "lower_bound_bytes": lv.lower_bound,
                 "buffers": lv.buffers,
                 "live_at_peak": lv.live_at_peak,
+                "plan": lv.plan,
             }
             for lv in levels
         },

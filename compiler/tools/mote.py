@@ -144,6 +144,12 @@ def _print_report(report: dict[str, object]) -> None:
     for key, value in report.items():
         if key == "run" and isinstance(value, dict):
             value = {k: v for k, v in value.items() if k != "instructions_per_function"}
+        if key == "arena" and isinstance(value, dict):
+            value = {
+                level: f"{v['planned_bytes']} bytes planned, lower bound {v['lower_bound_bytes']}, "
+                f"{v['buffers']} buffers"
+                for level, v in value.items()
+            }
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
         elif isinstance(value, list) and value and isinstance(value[0], dict):
