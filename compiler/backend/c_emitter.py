@@ -1274,15 +1274,38 @@ def _weights_c(mod: _Module, arrays: Mapping[str, np.ndarray]) -> str:
     for w in mod.weights.values():
         elem = element_c_type(w.typ.element_type)
         values = arrays[w.ir_name]
-        per_line = 32 if values.dtype.itemsize == 1 else 16
-        out += [
+        head = [
             "",
             f'/* "{_comment(w.ir_name)}": {w.typ} */',
+        ]
+        if elem in ("int8_t", "uint8_t") and w.count >= BYTES_AS_STRING:
+            # Byte tables as string literals (an array of a character type may be initialised
+            # by one; no room is left for a terminating NUL): compilers parse them many times
+            # faster than brace lists, which matters for embedding tables of megabytes.
+            out += [*head, f"const {elem} {w.c_name}[{w.count}] =", _byte_string(values) + ";"]
+            continue
+        per_line = 32 if values.dtype.itemsize == 1 else 16
+        out += [
+            *head,
             f"const {elem} {w.c_name}[{w.count}] = {{",
             array_initializer(values, per_line).rstrip("\n"),
             "};",
         ]
     return "\n".join(out) + "\n"
+
+
+BYTES_AS_STRING = 4096
+"""8-bit weights with at least this many elements are printed as a string literal."""
+
+_HEX = [f"\\x{b:02x}" for b in range(256)]
+
+
+def _byte_string(values: np.ndarray, per_line: int = 64) -> str:
+    data = np.ascontiguousarray(values).reshape(-1).view(np.uint8).tobytes()
+    lines = [
+        '  "' + "".join(_HEX[b] for b in data[i : i + per_line]) + '"' for i in range(0, len(data), per_line)
+    ]
+    return "\n".join(lines)
 
 
 def _comment(text: str) -> str:
