@@ -50,12 +50,20 @@ def import_model(
         return read_ir(path)
     if path.suffix != ".onnx":
         raise FrontendError(f"{path}: expected a .onnx or .mlir file")
-    from compiler.frontend.deeploy import import_integer_network, is_integer_network
+    from compiler.frontend.deeploy import (
+        import_integer_network,
+        is_integer_network,
+        uses_only_integer_graph_ops,
+    )
 
     model = load_onnx(path)
-    samples = None if calib is None else calibration_samples(model, calib)
-    if is_integer_network(model, samples):
+    if is_integer_network(model):
+        samples = None if calib is None else calibration_samples(model, calib)
         return import_integer_network(model, samples, WEIGHTS_FILE)
+    if calib is not None and uses_only_integer_graph_ops(model):
+        samples = calibration_samples(model, calib)
+        if is_integer_network(model, samples):
+            return import_integer_network(model, samples, WEIGHTS_FILE)
     if any(n.op_type in QDQ_OPS for n in model.graph.node):
         from compiler.frontend.qdq import import_qdq_model
 

@@ -67,10 +67,21 @@ def is_integer_network(model: OnnxModel, samples: Sequence[np.ndarray] | None = 
     kernel tests) whose constants and representative inputs all hold integers."""
     if any(n.op_type in DEEPLOY_OPS for n in model.graph.node):
         return True
-    if samples is None or not all(n.op_type in INTEGER_GRAPH_OPS for n in model.graph.node):
+    if samples is None or not uses_only_integer_graph_ops(model):
         return False
     arrays = [*model.initializers.values(), *samples]
     return all(np.array_equal(a, np.round(a)) for a in arrays if np.asarray(a).dtype.kind == "f")
+
+
+def uses_only_integer_graph_ops(model: OnnxModel) -> bool:
+    """Only ops with an exact integer meaning, and static input shapes (as integer test
+    networks have; a float model with a dynamic sequence length is not one)."""
+    static = all(
+        d.HasField("dim_value") and d.dim_value > 0
+        for i in model.graph_inputs()
+        for d in i.type.tensor_type.shape.dim
+    )
+    return static and all(n.op_type in INTEGER_GRAPH_OPS for n in model.graph.node)
 
 
 INTEGER_GRAPH_OPS = {"MatMul", "Add", "Mul", "Concat", "Slice", "Transpose", "Reshape", "Gather", "Constant"}
