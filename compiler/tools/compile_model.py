@@ -23,6 +23,7 @@ from compiler.reference.interpreter import entry_function
 from compiler.tools.diagnostics import OpLocations, verify_with_locations
 from compiler.tools.ir_files import write_ir
 from compiler.tools.pipeline import GRAPH_PIPELINE, LOWERING_PIPELINE, run_pipeline, stage_path
+from compiler.tools.schedule_search import choose_schedule, schedule_pipeline
 
 REPORT = "report.json"
 MODEL_IR = "model.mlir"
@@ -38,7 +39,11 @@ def compile_model(
     dump_ir: bool,
     seq_len: int | None = None,
     precision: str = "mixed",
+    ram_budget: int | None = None,
+    tile_rows: int | None = None,
 ) -> dict[str, object]:
+    """`tile_rows` fixes the row tiling of attention and FFN (0: none); otherwise the schedule
+    is searched under `ram_budget` (default: the target's RAM less its stack)."""
     if target not in TARGETS_WITH_C:
         raise NotImplementedYet(f"the {target} target (CORE-V code and its emulator)")
     from compiler.backend.build import build_model
@@ -60,13 +65,20 @@ def compile_model(
 
     passes = run_pipeline(module, GRAPH_PIPELINE, dump)
     write_ir(module, weights, out / MODEL_IR)
+    budget = ram_budget if ram_budget is not None else _target_ram(tgt)
+    if tile_rows is not None or (ram_budget is None and not tgt.bare_metal):
+        chosen, tried = (tile_rows or None), []
+    else:
+        best, tried = choose_schedule(module, budget)
+        chosen = best.rows
     f = entry_function(module)
     unplanned = footprint(f)
     ios = {"inputs": _io(f, "inputs"), "outputs": _io(f, "outputs")}
 
     lowered = module.clone()
     offset = len(passes)
-    passes += run_pipeline(lowered, LOWERING_PIPELINE, lambda i, n, m: dump(offset + i, n, m))
+    spec = ",".join(p for p in (schedule_pipeline(chosen), LOWERING_PIPELINE) if p)
+    passes += run_pipeline(lowered, spec, lambda i, n, m: dump(offset + i, n, m))
     levels = check_memory(lowered)
     emit_c(lowered, weights, out / C_DIR)
     exe = build_model(out / C_DIR, tgt, out / ("model.elf" if tgt.bare_metal else "model"))
@@ -93,6 +105,11 @@ def compile_model(
             }
             for lv in levels
         },
+        "schedule": {
+            "tile_rows": chosen,
+            "ram_budget_bytes": budget,
+            "candidates": [{"tile_rows": c.rows, "planned_ram_bytes": c.planned_ram_bytes} for c in tried],
+        },
         "arena_bytes": sum(lv.arena_bytes for lv in levels),
         "arena_lower_bound_bytes": sum(lv.lower_bound for lv in levels),
         "unplanned_peak_bytes": unplanned.peak_ram_bytes,
@@ -114,6 +131,14 @@ def compile_model(
         report["flash_source"] = "weights only (host build)"
     (out / REPORT).write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _target_ram(target: object) -> int:
+    """RAM for the model's data: the data memory level less the stack reservation."""
+    level = getattr(target, "data_level", None)
+    if level is None:
+        return 1 << 62  # the host: no budget
+    return target.level(level).size - target.stack_bytes  # type: ignore[attr-defined]
 
 
 def _io(f: func.FuncOp, which: str) -> list[dict[str, object]]:

@@ -52,6 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--dump-ir", action="store_true", help="write the IR of every stage")
     c.add_argument("--seq-len", type=int, help="fix a dynamic sequence length of a float model")
     c.add_argument(
+        "--ram-budget",
+        type=int,
+        metavar="BYTES",
+        help="RAM for activations and I/O buffers: the fastest schedule that fits is chosen "
+        "(default: the target's RAM less its stack)",
+    )
+    c.add_argument(
+        "--tile-rows", type=int, metavar="N", help="run attention and FFN N sequence rows at a time (0: off)"
+    )
+    c.add_argument(
         "--precision",
         choices=("mixed", "int8"),
         default="mixed",
@@ -95,7 +105,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             from compiler.tools.compile_model import compile_model
 
             report = compile_model(
-                args.model, args.output, args.target, args.calib, args.dump_ir, args.seq_len, args.precision
+                args.model,
+                args.output,
+                args.target,
+                args.calib,
+                args.dump_ir,
+                args.seq_len,
+                args.precision,
+                args.ram_budget,
+                args.tile_rows,
             )
             print(f"compiled {args.model} for {args.target} into {args.output}")
             _print_report(report)

@@ -35,6 +35,18 @@ def _tile_to_loops() -> type[ModulePass]:
     return TileToLoops
 
 
+def _tile_attention_rows() -> type[ModulePass]:
+    from compiler.transforms.tile_attention_rows import TileAttentionRows
+
+    return TileAttentionRows
+
+
+def _tile_ffn_rows() -> type[ModulePass]:
+    from compiler.transforms.tile_ffn_rows import TileFfnRows
+
+    return TileFfnRows
+
+
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     return {
         "fuse-requant": _fuse_requant,
@@ -42,4 +54,6 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "qtfm-to-tile": _qtfm_to_tile,
         "plan-memory": _plan_memory,
         "tile-to-loops": _tile_to_loops,
+        "tile-attention-rows": _tile_attention_rows,
+        "tile-ffn-rows": _tile_ffn_rows,
     }

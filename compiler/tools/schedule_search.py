@@ -1,0 +1,75 @@
+"""Choosing the schedule under a RAM budget (`mote compile --ram-budget BYTES`).
+
+The candidates are the unscheduled program and row tilings of attention and FFN with
+decreasing tile heights: fewer rows per tile means less RAM (the L x L scores and L x 4d
+intermediates shrink to rows x L and rows x 4d) and a little more work (slices, concatenation,
+per-tile call overhead). The search takes the candidates from the fastest and keeps the first
+whose planned RAM (the planned arena plus the model's input and output buffers) fits the
+budget; without a budget, the budget is the target's RAM less its stack reservation. When
+none fits, compilation fails with the smallest figure any candidate achieved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xdsl.dialects.builtin import ModuleOp, TensorType
+
+from compiler.backend.memory_check import check_memory
+from compiler.errors import MoteError
+from compiler.reference.interpreter import entry_function
+from compiler.tools.pipeline import LOWERING_PIPELINE, run_pipeline
+
+ROW_CANDIDATES = (None, 128, 64, 32, 16, 8, 4, 2, 1)
+
+
+def schedule_pipeline(rows: int | None) -> str:
+    """The scheduling passes for a row tile height (none for the unscheduled program)."""
+    return "" if rows is None else f"tile-attention-rows{{rows={rows}}},tile-ffn-rows{{rows={rows}}}"
+
+
+def io_bytes(module: ModuleOp) -> int:
+    f = entry_function(module)
+    total = 0
+    for t in (*f.function_type.inputs.data, *f.function_type.outputs.data):
+        assert isinstance(t, TensorType)
+        n = 1
+        for d in t.get_shape():
+            n *= d
+        total += n * ((t.element_type.width.data + 7) // 8)  # type: ignore[attr-defined]
+    return total
+
+
+@dataclass(frozen=True)
+class Candidate:
+    rows: int | None
+    planned_ram_bytes: int
+    arena_bytes: int
+
+
+def evaluate(module: ModuleOp, rows: int | None) -> Candidate:
+    trial = module.clone()
+    spec = ",".join(p for p in (schedule_pipeline(rows), LOWERING_PIPELINE) if p)
+    run_pipeline(trial, spec)
+    arena = sum(level.arena_bytes for level in check_memory(trial))
+    return Candidate(rows, arena + io_bytes(module), arena)
+
+
+def choose_schedule(
+    module: ModuleOp, budget: int, candidates: Sequence[int | None] = ROW_CANDIDATES
+) -> tuple[Candidate, list[Candidate]]:
+    """The fastest candidate whose planned RAM fits `budget`, and every candidate evaluated."""
+    tried: list[Candidate] = []
+    for rows in candidates:
+        c = evaluate(module, rows)
+        tried.append(c)
+        if c.planned_ram_bytes <= budget:
+            return c, tried
+    best = min(tried, key=lambda c: c.planned_ram_bytes)
+    raise MoteError(
+        f"no schedule fits the RAM budget of {budget} bytes: the smallest planned RAM is "
+        f"{best.planned_ram_bytes} bytes (arena {best.arena_bytes} + inputs/outputs "
+        f"{best.planned_ram_bytes - best.arena_bytes}), with attention and FFN in tiles of "
+        f"{best.rows} rows"
+    )
