@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, UnitAttr
-from xdsl.ir import Block, Region
+from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
@@ -52,6 +52,9 @@ class TileToLoops(ModulePass):
     name = "tile-to-loops"
 
     outline: bool = True
+    fuse: bool = True
+    """Compute a requant or table lookup inside the loop of the elementwise op that reads it
+    (when nothing else does): its intermediate buffer never exists."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         calls = runtime_calls.RuntimeDeclarations(op)
@@ -60,31 +63,87 @@ class TileToLoops(ModulePass):
             constants: dict = {}  # type: ignore[type-arg]
             top = InsertPoint.at_start(block)
             kernels = [o for o in block.ops if isinstance(o, tile.KernelOp | tile.CopyOp)]
+            fusions = _elementwise_fusions(kernels) if self.fuse else {}
+            absorbed = {p for f in fusions.values() for p in f.values()}
             for index, kernel in enumerate(kernels):
+                if kernel in absorbed:
+                    continue
                 generated = isinstance(kernel, tile.CopyOp) or softmax_table.applies(kernel)
                 if not generated and kernel.kind.data in runtime_calls.RUNTIME_KERNELS:  # type: ignore[union-attr]
                     runtime_calls.lower_call(LoopBuilder.before(kernel, top, constants), kernel, calls)
                 elif self.outline:
-                    _outlined(op, kernel, index, f)
+                    _outlined(op, kernel, index, f, fusions.get(kernel, {}))
                 else:
-                    _lower(LoopBuilder.before(kernel, top, constants), kernel)
+                    _lower(LoopBuilder.before(kernel, top, constants), kernel, fusions.get(kernel, {}))
                 block.erase_op(kernel)
+            for producer in absorbed:  # computed inside their consumers' loops
+                out = producer.outs[0]
+                block.erase_op(producer)
+                if isinstance(out.owner, tile.AllocOp) and not out.uses:
+                    block.erase_op(out.owner)
 
 
-def _lower(b: LoopBuilder, kernel: tile.KernelOp | tile.CopyOp) -> None:
+ELEMENTWISE = {
+    "qtfm.add": elementwise.lower_binary,
+    "qtfm.mul": elementwise.lower_binary,
+    "qtfm.requant": elementwise.lower_requant,
+    "qtfm.lut": elementwise.lower_lut,
+}
+
+
+def _elementwise_fusions(
+    kernels: list[tile.KernelOp | tile.CopyOp],
+) -> dict[tile.KernelOp, elementwise.Fused]:
+    """For each elementwise kernel, the producers of its inputs that it computes inline
+    (transitively: a fused producer's own input may be fused too)."""
+    fusions: dict[tile.KernelOp, elementwise.Fused] = {}
+    absorbed: set[tile.KernelOp] = set()
+    for kernel in reversed(kernels):
+        if not isinstance(kernel, tile.KernelOp) or kernel.kind.data not in ELEMENTWISE or kernel in absorbed:
+            continue
+        fused: elementwise.Fused = {}
+        pending = [
+            (kernel, v) for v in kernel.ins[: 2 if kernel.kind.data in ("qtfm.add", "qtfm.mul") else 1]
+        ]
+        while pending:
+            consumer, v = pending.pop()
+            producer = elementwise.fusible_producer(v, consumer)
+            if producer is None:
+                continue
+            fused[v] = producer
+            absorbed.add(producer)
+            pending.append((producer, producer.ins[0]))
+        if fused:
+            fusions[kernel] = fused
+    return fusions
+
+
+def _lower(
+    b: LoopBuilder, kernel: tile.KernelOp | tile.CopyOp, fused: elementwise.Fused | None = None
+) -> None:
     if isinstance(kernel, tile.CopyOp):
         data_movement.copy(b, kernel.source, kernel.dest)
     elif softmax_table.applies(kernel):
         softmax_table.lower_softmax_table(b, kernel)
+    elif kernel.kind.data in ELEMENTWISE:
+        ELEMENTWISE[kernel.kind.data](b, kernel, fused)
     elif kernel.kind.data in LOOP_KERNELS:
         LOOP_KERNELS[kernel.kind.data](b, kernel)
     else:
         raise NotImplementedYet(f"tile-to-loops: lowering of {kernel.kind.data}")
 
 
-def _outlined(module: ModuleOp, kernel: tile.KernelOp | tile.CopyOp, index: int, parent: func.FuncOp) -> None:
-    """Lowers `kernel` into a new private function of its buffers and calls it in its place."""
-    buffers = list(kernel.operands)
+def _outlined(
+    module: ModuleOp,
+    kernel: tile.KernelOp | tile.CopyOp,
+    index: int,
+    parent: func.FuncOp,
+    fused: elementwise.Fused,
+) -> None:
+    """Lowers `kernel` (with the producers it computes inline) into a new private function of
+    the buffers it reads and writes, and calls it in its place."""
+    reads = [v for p in fused.values() for v in p.ins]
+    buffers = [v for v in dict.fromkeys([*reads, *kernel.operands]) if v not in fused]
     kind = "copy" if isinstance(kernel, tile.CopyOp) else kernel.kind.data.removeprefix("qtfm.")
     hint = buffers[-1].name_hint
     name = f"{parent.sym_name.data}_{index}_{kind}" + (f"_{hint}" if hint else "")
@@ -92,12 +151,33 @@ def _outlined(module: ModuleOp, kernel: tile.KernelOp | tile.CopyOp, index: int,
     body.add_op(func.ReturnOp())
     callee = func.FuncOp(name, ([v.type for v in buffers], []), Region(body), visibility="private")
     callee.attributes[NOINLINE_ATTR] = UnitAttr()
-    clone = kernel.clone()
-    for i, arg in enumerate(body.args):
-        arg.name_hint = buffers[i].name_hint
-        clone.operands[i] = arg
+    inside = dict(zip(buffers, body.args, strict=True))
+    for value, arg in inside.items():
+        arg.name_hint = value.name_hint
+    # the kernel and its fused producers, cloned onto the function's arguments; a fused
+    # producer's output buffer stands for its inline computation and is never read
+    stand_ins: dict[SSAValue, SSAValue] = {}
+    clones: dict[SSAValue, tile.KernelOp] = {}
+    for value in fused:
+        stand_ins[value] = _placeholder(value, body)
+    mapping = {**inside, **stand_ins}
+    for value, producer in fused.items():
+        clones[stand_ins[value]] = producer.clone(value_mapper=dict(mapping))
+    clone = kernel.clone(value_mapper=dict(mapping))
     Rewriter.insert_op(clone, InsertPoint.at_start(body))
-    _lower(LoopBuilder.before(clone, InsertPoint.at_start(body), {}), clone)
+    _lower(LoopBuilder.before(clone, InsertPoint.at_start(body), {}), clone, clones)
     body.erase_op(clone)
+    for c in clones.values():
+        c.drop_all_references()
+    for s in stand_ins.values():
+        assert isinstance(s.owner, Operation)
+        body.erase_op(s.owner, safe_erase=False)
     Rewriter.insert_op(callee, InsertPoint.after(parent))
     Rewriter.insert_op(func.CallOp(name, buffers, []), InsertPoint.before(kernel))
+
+
+def _placeholder(value: SSAValue, body: Block) -> SSAValue:
+    """A buffer value inside `body` standing for a fused producer's output (never lowered)."""
+    alloc = tile.AllocOp(value.type, "fused")  # type: ignore[arg-type]
+    Rewriter.insert_op(alloc, InsertPoint.at_start(body))
+    return alloc.result
