@@ -98,3 +98,39 @@ def test_zoo_model_is_bit_exact_on_host_and_rv32imc(name: str, tmp_path: Path) -
     report = json.loads((tmp_path / "rv32" / "report.json").read_text())
     assert report["arena_bytes"] >= report["arena_lower_bound_bytes"] > 0
     assert report["run"]["peak_ram_bytes"] >= report["static_ram_bytes"]
+
+
+@pytest.mark.parametrize("name", ["bert-tiny", "llama-tiny"])
+def test_row_tiled_schedule_is_bit_exact(name: str, tmp_path: Path) -> None:
+    """Attention and FFN in tiles of 8 rows on 20 tokens (8 + 8 + 4): the same integers as
+    the untiled reference program, on the host and on rv32imc, with a smaller arena."""
+    seq = 20
+    model = save_model(name, tmp_path / f"{name}.onnx", seq)
+    calib = save_inputs(name, tmp_path / "calib.npz", seq, seed=2)
+    inputs = save_inputs(name, tmp_path / "inputs.npz", seq, n_samples=2, seed=1)
+    plain = compile_model(model, tmp_path / "plain", "host", calib, False, precision="int8")
+    run_model(tmp_path / "plain", inputs, tmp_path / "ref.npz", reference=True)
+    want = _outputs(tmp_path / "ref.npz")
+    qtfm = tmp_path / "plain" / "model.mlir"
+    for target in ("host", "rv32imc"):
+        report = compile_model(qtfm, tmp_path / target, target, None, False, tile_rows=8)
+        assert "tile-attention-rows" in str(report["pipeline"]) and report["schedule"]["tile_rows"] == 8  # type: ignore[index]
+        assert report["arena_bytes"] < plain["arena_bytes"]  # type: ignore[operator]
+        run_model(tmp_path / target, inputs, tmp_path / f"{target}.npz")
+        _same(_outputs(tmp_path / f"{target}.npz"), want)
+
+
+def test_ram_budget_chooses_the_fastest_schedule_that_fits(tmp_path: Path) -> None:
+    seq = 32
+    model = save_model("bert-tiny", tmp_path / "m.onnx", seq)
+    calib = save_inputs("bert-tiny", tmp_path / "calib.npz", seq, seed=2)
+    base = compile_model(model, tmp_path / "a", "host", calib, False, precision="int8")
+    qtfm = tmp_path / "a" / "model.mlir"
+    roomy = compile_model(qtfm, tmp_path / "b", "host", None, False, ram_budget=10**8)
+    assert roomy["schedule"]["tile_rows"] is None  # type: ignore[index]
+    planned = int(base["arena_bytes"])  # type: ignore[arg-type]
+    tight = compile_model(qtfm, tmp_path / "c", "host", None, False, ram_budget=planned)
+    assert tight["schedule"]["tile_rows"] is not None  # type: ignore[index]
+    assert int(tight["arena_bytes"]) < planned  # type: ignore[arg-type]
+    with pytest.raises(MoteError, match="no schedule fits the RAM budget of 1000 bytes: the smallest"):
+        compile_model(qtfm, tmp_path / "d", "host", None, False, ram_budget=1000)
