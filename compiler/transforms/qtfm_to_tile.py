@@ -21,6 +21,7 @@ from xdsl.dialects.builtin import (
     ArrayAttr,
     DenseIntOrFPElementsAttr,
     FunctionType,
+    IndexType,
     IntegerAttr,
     MemRefType,
     ModuleOp,
@@ -84,6 +85,9 @@ class _Bufferizer:
             if value not in direct and _writes_own_buffer(value.owner):
                 direct[value] = out
         olds = [o for o in block.ops if o is not ret]
+        self.pieces = _in_place_concats(olds)
+        self.concat_buffers: dict[qtfm.ConcatOp, SSAValue] = {}
+        self.direct = direct
         for old in olds:
             self._convert(old, direct)
         copies: list[Operation] = []
@@ -114,9 +118,25 @@ class _Bufferizer:
                 )
             )
             result = new[-1].results[0]
+        elif isinstance(old, qtfm.SliceOp) and (offset := _contiguous_slice(old)) is not None:
+            # rows of a buffer: a view of them, not a copy
+            typ = as_memref(old.result.type)
+            at = arith.ConstantOp(IntegerAttr(offset, IndexType()))
+            window = tile.WindowOp.build(
+                operands=[self.buffers[old.input], at.result],
+                result_types=[MemRefType(typ.element_type, [_count(typ)])],
+            )
+            view = tile.ViewOp.build(operands=[window.results[0]], result_types=[typ])
+            new += [at, window, view]
+            result = view.results[0]
+        elif isinstance(old, qtfm.ConcatOp) and old in self.concat_buffers:
+            result = self.concat_buffers[old]  # every piece was computed in place
         elif old.name.startswith("qtfm."):
             value = old.results[0]
-            if value in direct:
+            if value in self.pieces:
+                concat, offset = self.pieces[value]
+                result = self._piece(concat, offset, value, new)
+            elif value in direct:
                 result = direct[value]
             else:
                 alloc = tile.AllocOp(as_memref(value.type), self.level)
@@ -131,6 +151,75 @@ class _Bufferizer:
             if result.name_hint is None:
                 result.name_hint = old.results[0].name_hint
         Rewriter.insert_op(new, InsertPoint.before(old))
+
+    def _piece(self, concat: qtfm.ConcatOp, offset: int, value: SSAValue, new: list[Operation]) -> SSAValue:
+        """The part of the concatenation's buffer that `value` is computed into."""
+        if concat not in self.concat_buffers:
+            if concat.result in self.direct:
+                self.concat_buffers[concat] = self.direct[concat.result]
+            else:
+                alloc = tile.AllocOp(as_memref(concat.result.type), self.level)
+                alloc.result.name_hint = concat.result.name_hint
+                new.append(alloc)
+                self.concat_buffers[concat] = alloc.result
+        buf = self.concat_buffers[concat]
+        typ = as_memref(value.type)
+        at = arith.ConstantOp(IntegerAttr(offset, IndexType()))
+        window = tile.WindowOp.build(
+            operands=[buf, at.result], result_types=[MemRefType(typ.element_type, [_count(typ)])]
+        )
+        view = tile.ViewOp.build(operands=[window.results[0]], result_types=[typ])
+        new += [at, window, view]
+        return view.results[0]
+
+
+def _contiguous_slice(op: qtfm.SliceOp) -> int | None:
+    """The element offset of a slice that selects one contiguous run of its input (unit
+    strides; full extent after the first sliced dimension, extent 1 before it), else None."""
+    full = op.input.type.get_shape()  # type: ignore[attr-defined]
+    part = op.result.type.get_shape()  # type: ignore[attr-defined]
+    starts, strides = list(op.starts.get_values()), list(op.strides.get_values())
+    if any(st != 1 for st in strides):
+        return None
+    cut = next((i for i, (a, b) in enumerate(zip(full, part, strict=True)) if a != b), len(full))
+    if any(part[i] != 1 for i in range(cut)) or any(
+        part[i] != full[i] or starts[i] != 0 for i in range(cut + 1, len(full))
+    ):
+        return None
+    offset, stride = 0, 1
+    for i in range(len(full) - 1, -1, -1):
+        offset += starts[i] * stride
+        stride *= full[i]
+    return offset
+
+
+def _count(typ: MemRefType) -> int:
+    n = 1
+    for d in typ.get_shape():
+        n *= d
+    return n
+
+
+def _in_place_concats(ops: list[Operation]) -> dict[SSAValue, tuple[qtfm.ConcatOp, int]]:
+    """Concatenations whose pieces are contiguous in the result (every dimension before the
+    axis is 1) and computed by ops that write their own buffer for the concatenation alone:
+    each piece is computed straight into its place (element offset) in the result's buffer."""
+    pieces: dict[SSAValue, tuple[qtfm.ConcatOp, int]] = {}
+    for op in ops:
+        if not isinstance(op, qtfm.ConcatOp):
+            continue
+        shape = op.result.type.get_shape()  # type: ignore[attr-defined]
+        axis = op.axis.value.data
+        values = list(op.inputs)
+        if any(d != 1 for d in shape[:axis]) or len(set(values)) != len(values):
+            continue
+        if not all(v.has_one_use() and _writes_own_buffer(v.owner) and v not in pieces for v in values):
+            continue
+        offset = 0
+        for v in values:
+            pieces[v] = (op, offset)
+            offset += _count(as_memref(v.type))
+    return pieces
 
 
 def _writes_own_buffer(op: Operation | Block) -> bool:
