@@ -155,7 +155,10 @@ class _Bufferizer:
     def _piece(self, concat: qtfm.ConcatOp, offset: int, value: SSAValue, new: list[Operation]) -> SSAValue:
         """The part of the concatenation's buffer that `value` is computed into."""
         if concat not in self.concat_buffers:
-            if concat.result in self.direct:
+            if concat.result in self.pieces:  # itself a piece of an enclosing concatenation
+                outer, at_outer = self.pieces[concat.result]
+                self.concat_buffers[concat] = self._piece(outer, at_outer, concat.result, new)
+            elif concat.result in self.direct:
                 self.concat_buffers[concat] = self.direct[concat.result]
             else:
                 alloc = tile.AllocOp(as_memref(concat.result.type), self.level)

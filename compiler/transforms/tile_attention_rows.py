@@ -20,7 +20,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
-from compiler.transforms.scheduling.row_tiles import row_axis, tile_region
+from compiler.transforms.scheduling.row_tiles import row_axis, shape, tile_region
 from dialects import qtfm
 
 ROW_WISE = (qtfm.RequantOp, qtfm.LutOp)
@@ -77,10 +77,16 @@ class TileAttentionRows(ModulePass):
 
             raise MoteError(f"tile-attention-rows: rows must be >= 1, got {self.rows}")
         for f in [o for o in op.ops if isinstance(o, func.FuncOp) and not o.is_declaration]:
+            # first one chain per head (so that each head's context rows are contiguous in the
+            # result and its tiles can be computed in place), then row tiles within each head
             for scores in [o for o in f.body.block.ops if isinstance(o, qtfm.MatmulOp)]:
-                if scores.parent is None:
-                    continue
-                found = attention_chain(scores)
+                found = attention_chain(scores) if scores.parent is not None else None
+                if found is not None and len(shape(scores.lhs)) >= 3:
+                    region, tiled = found
+                    kt, v = scores.rhs, region[-1].operands[1]
+                    tile_region(region, [*tiled, kt, v], region[-1].results[0], 1, from_end=3)
+            for scores in [o for o in f.body.block.ops if isinstance(o, qtfm.MatmulOp)]:
+                found = attention_chain(scores) if scores.parent is not None else None
                 if found is not None:
                     region, tiled = found
                     tile_region(region, tiled, region[-1].results[0], self.rows)

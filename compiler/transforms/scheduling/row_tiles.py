@@ -54,19 +54,24 @@ def with_rows(typ: TensorType, axis: int, size: int) -> TensorType:
     return TensorType(typ.element_type, dims)
 
 
-def row_axis(v: SSAValue) -> int:
-    """Inside a region every value is [..., L, N]: the rows are the second-to-last axis."""
-    return len(shape(v)) - 2
+def row_axis(v: SSAValue, from_end: int = 2) -> int:
+    """Inside a region every value is [..., L, N]: the rows are the second-to-last axis (the
+    heads of [..., H, L, N], `from_end` = 3, when a region is split by heads)."""
+    return len(shape(v)) - from_end
 
 
 def tile_region(
-    region: Sequence[Operation], tiled_inputs: Sequence[SSAValue], output: SSAValue, rows: int
+    region: Sequence[Operation],
+    tiled_inputs: Sequence[SSAValue],
+    output: SSAValue,
+    rows: int,
+    from_end: int = 2,
 ) -> bool:
     """Rewrites `region` (ops in program order; `output` is its only value used outside) to run
     tile by tile on slices of `tiled_inputs` (outside values read row-wise, rows at rank - 2;
     one whose row dimension is 1 broadcasts and is used whole). Every other outside operand is
     used whole by every tile. Returns False (and changes nothing) when there is a single tile."""
-    axis = row_axis(output)
+    axis = row_axis(output, from_end)
     length = shape(output)[axis]
     parts = tiles(length, rows)
     if len(parts) < 2:
@@ -77,14 +82,14 @@ def tile_region(
         mapping: dict[SSAValue, SSAValue] = {}
         new_ops: list[Operation] = []
         for value in tiled_inputs:
-            if shape(value)[row_axis(value)] == length:
-                s = row_slice(value, row_axis(value), start, size)
+            if len(shape(value)) >= from_end and shape(value)[row_axis(value, from_end)] == length:
+                s = row_slice(value, row_axis(value, from_end), start, size)
                 new_ops.append(s)
                 mapping[value] = s.results[0]
         for op in region:
             clone = type(op).create(
                 operands=[mapping.get(v, v) for v in op.operands],
-                result_types=[with_rows(r.type, row_axis(r), size) for r in op.results],  # type: ignore[arg-type]
+                result_types=[with_rows(r.type, row_axis(r, from_end), size) for r in op.results],  # type: ignore[arg-type]
                 properties=dict(op.properties),
                 attributes=dict(op.attributes),
             )
