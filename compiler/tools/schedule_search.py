@@ -26,7 +26,9 @@ ROW_CANDIDATES = (None, 128, 64, 32, 16, 8, 4, 2, 1)
 
 def schedule_pipeline(rows: int | None) -> str:
     """The scheduling passes for a row tile height (none for the unscheduled program)."""
-    return "" if rows is None else f"tile-attention-rows{{rows={rows}}},tile-ffn-rows{{rows={rows}}}"
+    if rows is None:
+        return ""
+    return f"tile-layer-rows{{rows={rows}}},tile-attention-rows{{rows={rows}}},tile-ffn-rows{{rows={rows}}}"
 
 
 def io_bytes(module: ModuleOp) -> int:

@@ -47,6 +47,12 @@ def _tile_ffn_rows() -> type[ModulePass]:
     return TileFfnRows
 
 
+def _tile_layer_rows() -> type[ModulePass]:
+    from compiler.transforms.tile_layer_rows import TileLayerRows
+
+    return TileLayerRows
+
+
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     return {
         "fuse-requant": _fuse_requant,
@@ -56,4 +62,5 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "tile-to-loops": _tile_to_loops,
         "tile-attention-rows": _tile_attention_rows,
         "tile-ffn-rows": _tile_ffn_rows,
+        "tile-layer-rows": _tile_layer_rows,
     }

@@ -1,0 +1,316 @@
+"""`tile-layer-rows{rows=16}`: each transformer layer a tile of sequence rows at a time (the
+fine-grained schedule of MCUBERT), keeping K and V whole.
+
+Starting from a layer's input X, the pass follows every op whose output rows depend only on
+the same rows of X (linear layers, requantization, elementwise arithmetic, row-wise softmax and
+norms, head reshapes and transposes, the query side of an attention product, RoPE slices and
+concatenations), tracking on which axis each value carries the rows. The keys and values are
+the exception: they are the right-hand side of an attention product and need every row, so
+their chains (from X) are computed whole first. The region ends where the next layer needs its
+input whole (its K/V projections). The region then runs `rows` rows at a time: Q, the L x L
+scores, the context, the output projection, the residual, the norms and the 4d-wide FFN exist
+only as tiles. Bit-identical (every row is computed by the same integer operations); the last
+tile is shorter when `rows` does not divide L.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, TensorType, i64
+from xdsl.ir import Block, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from compiler.errors import MoteError
+from compiler.transforms.scheduling.row_tiles import row_slice, shape, tiles, with_rows
+from dialects import qtfm
+
+UNARY = (qtfm.RequantOp, qtfm.LutOp, qtfm.GeluOp, qtfm.HardswishOp, qtfm.DivOp)
+NORMS = (qtfm.LayerNormOp, qtfm.LayerNormTruncOp, qtfm.RMSNormOp)
+
+
+@dataclass
+class _Scan:
+    axis: dict[SSAValue, int]
+    ops: list[Operation]
+    tiled: dict[SSAValue, int]  # outside values read row-wise (sliced per tile)
+    conflicts: list[SSAValue]  # region values that an op needs whole
+
+
+def _channel_ok(op: Operation, ax: int) -> bool:
+    q = op.properties.get("requant") or op.properties.get("params")
+    return not (isinstance(q, qtfm.RequantAttr) and q.channel_axis == ax)
+
+
+def _outside_rows(v: SSAValue, out_rank: int, ax: int, length: int, scan: _Scan) -> bool:
+    """An outside operand of an elementwise op: broadcast along the rows, or sliced with them."""
+    s = shape(v)
+    pos = ax - (out_rank - len(s))
+    if pos < 0 or s[pos] == 1:
+        return True
+    if s[pos] == length:
+        scan.tiled[v] = pos
+        return True
+    return False
+
+
+def _propagate(op: Operation, scan: _Scan, length: int) -> int | None:
+    """The row axis of `op`'s result, or None when the op is not row-wise in its region inputs."""
+    axis = scan.axis
+    inside = [v for v in op.operands if v in axis]
+    if isinstance(op, qtfm.LinearOp):
+        ax = axis.get(op.input)
+        ok = ax is not None and ax != len(shape(op.input)) - 1 and all(v not in axis for v in op.operands[1:])
+        return ax if ok and _channel_ok(op, ax) else None  # type: ignore[arg-type]
+    if isinstance(op, UNARY):
+        ax = axis[op.operands[0]]
+        return ax if len(inside) == 1 and _channel_ok(op, ax) else None
+    if isinstance(op, NORMS):
+        ax = axis.get(op.operands[0])
+        return ax if ax is not None and len(inside) == 1 and ax != len(shape(op.operands[0])) - 1 else None
+    if isinstance(op, qtfm.SoftmaxOp):
+        ax = axis.get(op.input)
+        if ax is None or ax == len(shape(op.input)) - 1:
+            return None
+        if op.mask is not None:
+            if op.mask in axis:
+                return None
+            if not _outside_rows(op.mask, len(shape(op.input)), ax, length, scan):
+                return None
+        return ax
+    if isinstance(op, qtfm.AddOp | qtfm.MulOp):
+        rank = len(shape(op.result))
+        axes = {rank - len(shape(v)) + axis[v] for v in inside}
+        if len(axes) != 1:
+            return None
+        ax = axes.pop()
+        for v in op.operands:
+            if v not in axis and not _outside_rows(v, rank, ax, length, scan):
+                return None
+        return ax if _channel_ok(op, ax) else None
+    if isinstance(op, qtfm.ReshapeOp):
+        src, dst = shape(op.input), shape(op.result)
+        ax = axis[op.input]
+        prefix = 1
+        for d in src[:ax]:
+            prefix *= d
+        run = 1
+        for j, d in enumerate(dst):
+            if run == prefix and d == src[ax]:
+                return j
+            run *= d
+        return None
+    if isinstance(op, qtfm.TransposeOp):
+        return list(op.perm.get_values()).index(axis[op.input])
+    if isinstance(op, qtfm.SliceOp):
+        ax = axis[op.input]
+        whole = (
+            list(op.starts.get_values())[ax] == 0
+            and list(op.strides.get_values())[ax] == 1
+            and shape(op.result)[ax] == shape(op.input)[ax]
+        )
+        return ax if whole else None
+    if isinstance(op, qtfm.ConcatOp):
+        axes = {axis.get(v) for v in op.inputs}
+        ax = axes.pop() if len(axes) == 1 else None
+        return ax if ax is not None and ax != op.axis.value.data else None
+    if isinstance(op, qtfm.MatmulOp):
+        ax = axis.get(op.lhs)
+        if op.rhs in axis:
+            scan.conflicts.append(op.rhs)  # keys/values: needed whole
+            return None
+        if ax is None or ax != len(shape(op.lhs)) - 2:
+            return None
+        return len(shape(op.result)) - 2 if _channel_ok(op, len(shape(op.result)) - 2) else None
+    return None
+
+
+def _scan(block: Block, seed: SSAValue, length: int, excluded: set[Operation], limit: int | None) -> _Scan:
+    scan = _Scan({seed: len(shape(seed)) - 2}, [], {}, [])
+    started = not isinstance(seed.owner, Operation)
+    for i, op in enumerate(block.ops):
+        if limit is not None and i >= limit:
+            break
+        if op is seed.owner:
+            started = True
+            continue
+        if not started or op in excluded or not any(v in scan.axis for v in op.operands):
+            continue
+        saved = dict(scan.tiled)
+        ax = _propagate(op, scan, length)
+        if ax is None or not op.results or shape(op.results[0])[ax] != length:
+            scan.tiled = saved
+            continue
+        scan.axis[op.results[0]] = ax
+        scan.ops.append(op)
+    return scan
+
+
+PROJECTION = (
+    qtfm.LinearOp,
+    qtfm.ReshapeOp,
+    qtfm.TransposeOp,
+    qtfm.RequantOp,
+    qtfm.LutOp,
+    qtfm.SliceOp,
+    qtfm.ConcatOp,
+    qtfm.AddOp,
+    qtfm.MulOp,
+)
+"""Ops a key or value chain is made of between a layer input and the attention product
+(projection, head split, RoPE); a norm or an attention product ends it."""
+
+
+def _chain(
+    v: SSAValue, members: set[Operation], axis: dict[SSAValue, int]
+) -> tuple[set[Operation], set[SSAValue]]:
+    """The projection ops that compute `v` from region values, and the region values they
+    start from (the layer input, or a value of the previous layer)."""
+    ops: set[Operation] = set()
+    roots: set[SSAValue] = set()
+    pending = [v]
+    while pending:
+        u = pending.pop()
+        owner = u.owner
+        if isinstance(owner, PROJECTION) and owner in members:
+            if owner not in ops:
+                ops.add(owner)
+                pending.extend(w for w in owner.operands if w in axis)
+        else:
+            roots.add(u)
+    return ops, roots
+
+
+def layer_region(
+    block: Block, seed: SSAValue
+) -> tuple[list[Operation], dict[SSAValue, int], dict[SSAValue, int]] | None:
+    """(region ops, row axis of every region value, outside values to slice) from `seed`."""
+    length = shape(seed)[len(shape(seed)) - 2]
+    index = {op: i for i, op in enumerate(block.ops)}
+    excluded: set[Operation] = set()
+    limit: int | None = None
+    for _ in range(8):
+        scan = _scan(block, seed, length, excluded, limit)
+        members = set(scan.ops)
+        whole: set[Operation] = set()
+        retry = False
+        for v in scan.conflicts:
+            chain, needs = _chain(v, members, scan.axis)
+            if needs <= {seed}:
+                whole |= chain
+                continue
+            # the chain needs rows that this region computes: the region ends before the first
+            # op that consumes them (the next layer)
+            consumers = [use.operation for u in needs - {seed} for use in u.uses if use.operation in members]
+            limit = min(index[c] for c in consumers)
+            retry = True
+            break
+        if retry:
+            continue
+        if not whole and not scan.conflicts and not scan.ops:
+            return None
+        excluded |= whole
+        scan = _scan(block, seed, length, excluded, limit)
+        if any(_chain(v, set(scan.ops), scan.axis)[0] for v in scan.conflicts):
+            continue
+        return scan.ops, scan.axis, scan.tiled
+    return None
+
+
+def tile_layer(
+    region: Sequence[Operation],
+    axis: dict[SSAValue, int],
+    tiled: dict[SSAValue, int],
+    seed: SSAValue,
+    rows: int,
+) -> bool:
+    members = set(region)
+    outputs = [r for op in region for r in op.results if any(u.operation not in members for u in r.uses)]
+    if not outputs:
+        return False
+    length = shape(seed)[axis[seed]]
+    parts = tiles(length, rows)
+    if len(parts) < 2:
+        return False
+    sliced = {seed: axis[seed], **tiled}
+    point = InsertPoint.after(region[-1])
+    pieces: dict[SSAValue, list[SSAValue]] = {o: [] for o in outputs}
+    for start, size in parts:
+        mapping: dict[SSAValue, SSAValue] = {}
+        new_ops: list[Operation] = []
+        for value, ax in sliced.items():
+            s = row_slice(value, ax, start, size)
+            new_ops.append(s)
+            mapping[value] = s.results[0]
+        for op in region:
+            clone = type(op).create(
+                operands=[mapping.get(v, v) for v in op.operands],
+                result_types=[with_rows(r.type, axis[r], size) for r in op.results],  # type: ignore[arg-type]
+                properties=dict(op.properties),
+                attributes=dict(op.attributes),
+            )
+            for old, new in zip(op.results, clone.results, strict=True):
+                mapping[old] = new
+                if old.name_hint:
+                    new.name_hint = f"{old.name_hint}_r{start}"
+            new_ops.append(clone)
+        Rewriter.insert_op(new_ops, point)
+        point = InsertPoint.after(new_ops[-1])
+        for o in outputs:
+            pieces[o].append(mapping[o])
+    for o in outputs:
+        assert isinstance(o.type, TensorType)
+        cat = qtfm.ConcatOp.build(
+            operands=[pieces[o]], result_types=[o.type], properties={"axis": IntegerAttr(axis[o], i64)}
+        )
+        Rewriter.insert_op(cat, point)
+        point = InsertPoint.after(cat)
+        o.replace_all_uses_with(cat.results[0])
+        cat.results[0].name_hint = o.name_hint
+    for op in reversed(region):
+        Rewriter.erase_op(op)
+    return True
+
+
+def _seeds(block: Block) -> list[SSAValue]:
+    """Layer inputs: values read by a linear whose result (through reshapes and transposes)
+    is the right-hand side of an attention product (a key or value projection)."""
+    seeds: list[SSAValue] = []
+    for op in block.ops:
+        if isinstance(op, qtfm.MatmulOp):
+            v = op.rhs
+            while isinstance(v.owner, qtfm.ReshapeOp | qtfm.TransposeOp | qtfm.RequantOp):
+                v = v.owner.operands[0]
+            if (
+                isinstance(v.owner, qtfm.LinearOp)
+                and v.owner.input not in seeds
+                and len(shape(v.owner.input)) >= 2
+            ):
+                seeds.append(v.owner.input)
+    return seeds
+
+
+@dataclass(frozen=True)
+class TileLayerRows(ModulePass):
+    name = "tile-layer-rows"
+
+    rows: int = 16
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.rows < 1:
+            raise MoteError(f"tile-layer-rows: rows must be >= 1, got {self.rows}")
+        for f in [o for o in op.ops if isinstance(o, func.FuncOp) and not o.is_declaration]:
+            block = f.body.block
+            done: set[SSAValue] = set()
+            # tiling a layer replaces its output (the next layer's input): find seeds again
+            while todo := [s for s in _seeds(block) if s not in done]:
+                seed = todo[0]
+                done.add(seed)
+                found = layer_region(block, seed)
+                if found is not None:
+                    region, axis, tiled = found
+                    tile_layer(region, axis, tiled, seed, self.rows)
