@@ -131,9 +131,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
             zoo_command(args.name, args.output, args.seq_len, args.seed, args.inputs, args.calib)
         elif args.command == "report":
+            report = _read_report(args.dir)
             if args.plot is not None:
-                raise NotImplementedYet("memory plan plots need the static memory planner")
-            _print_report(_read_report(args.dir))
+                from compiler.tools.memory_plot import plot_memory
+
+                plot_memory(report, args.plot)
+                print(f"memory plan drawn to {args.plot}")
+            else:
+                _print_report(report)
         else:
             raise NotImplementedYet(f"`mote {args.command}`")
     except NotImplementedYet as err:

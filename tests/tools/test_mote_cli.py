@@ -114,8 +114,18 @@ def test_unbuilt_commands_exit_2(command: list[str]) -> None:
     _assert_clean_error(mote(*command), 2, "not implemented yet")
 
 
-def test_report_plot_exits_2(tmp_path: Path) -> None:
-    _assert_clean_error(mote("report", tmp_path, "--plot", tmp_path / "p.svg"), 2, "not implemented yet")
+def test_report_plot_draws_the_memory_plan(tmp_path: Path) -> None:
+    out = tmp_path / "attn"
+    r = mote("compile", ATTENTION / "network.onnx", "-o", out, "--calib", ATTENTION / "inputs.npz")
+    assert r.returncode == 0, r.stderr
+    r = mote("report", out, "--plot", tmp_path / "plan.svg")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"memory plan drawn to {tmp_path / 'plan.svg'}"
+    assert (tmp_path / "plan.svg").read_text().startswith("<?xml")
+    r = mote("report", out, "--plot", tmp_path / "plan.gif")
+    _assert_clean_error(r, 1, "mote: error:", "plan.gif", ".svg or .png")
+    assert not (tmp_path / "plan.gif").exists()
+    _assert_clean_error(mote("report", tmp_path / "nowhere", "--plot", tmp_path / "p.svg"), 1, "report.json")
 
 
 def _float_model(path: Path, op: str = "Relu", domain: str = "") -> Path:
