@@ -1,13 +1,13 @@
 """`mote`: the driver embedded engineers use: compile a model, run it, read its report.
 
     mote compile MODEL(.onnx|.mlir) -o DIR [--target host|rv32imc|rv32imc-xcv]
-                 [--calib FILE.npz] [--dump-ir]
-    mote run DIR --inputs FILE.npz --outputs FILE.npz
-    mote report DIR
+                 [--calib FILE.npz] [--dump-ir] [--ram-budget BYTES | --tile-rows N]
+    mote run DIR --inputs FILE.npz --outputs FILE.npz [--reference]
+    mote report DIR [--plot FILE.svg|png]
     mote zoo NAME -o FILE.onnx [--seq-len N] [--inputs FILE.npz] [--calib FILE.npz]
 
 A compiled model directory holds `model.mlir`, `model.weights.npz` and `report.json`. Paths
-of the contract that are not built yet (the C targets, benchmarks, compression) exit with
+of the contract that are not built yet (rv32imc-xcv, benchmarks, compression) exit with
 status 2 and say so; user errors exit with status 1 and one message.
 """
 

@@ -77,10 +77,9 @@ class TileToLoops(ModulePass):
                     _lower(LoopBuilder.before(kernel, top, constants), kernel, fusions.get(kernel, {}))
                 block.erase_op(kernel)
             for producer in absorbed:  # computed inside their consumers' loops
-                out = producer.outs[0]
                 block.erase_op(producer)
-                if isinstance(out.owner, tile.AllocOp) and not out.uses:
-                    block.erase_op(out.owner)
+            for alloc in [o for o in block.ops if isinstance(o, tile.AllocOp) and not o.result.uses]:
+                block.erase_op(alloc)  # the buffers of fused producers
 
 
 ELEMENTWISE = {
