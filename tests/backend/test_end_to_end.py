@@ -86,12 +86,6 @@ def test_zoo_model_is_bit_exact_on_host_and_rv32imc(name: str, tmp_path: Path) -
     _same(_outputs(tmp_path / "host.npz"), want)
     _sanitized_host_run(tmp_path / "host", tmp_path, inputs)
     # the quantized program compiles again, without calibration, for the microcontroller
-    if name == "minilm":
-        # 22.7 M parameters: more than the 16 MiB of flash of the rv32imc target (issue 7
-        # compresses the embedding table); the link says so instead of producing a program
-        with pytest.raises(MoteError, match="does not fit the memory of rv32imc"):
-            compile_model(tmp_path / "host" / "model.mlir", tmp_path / "rv32", "rv32imc", None, False)
-        return
     compile_model(tmp_path / "host" / "model.mlir", tmp_path / "rv32", "rv32imc", None, False)
     run_model(tmp_path / "rv32", inputs, tmp_path / "rv32.npz")
     _same(_outputs(tmp_path / "rv32.npz"), want)

@@ -42,7 +42,7 @@ def test_rv32imc_contents():
     assert (t.march, t.mabi, t.isa) == ("rv32imc", "ilp32", "rv32imc")
     assert t.bare_metal and t.linker_script == "rv32/rv32.ld"
     assert t.level("L2") == MemoryLevel("L2", "ram", 2 << 20, 0x10000000)
-    assert t.level("flash") == MemoryLevel("flash", "flash", 16 << 20, 0x10000)
+    assert t.level("flash") == MemoryLevel("flash", "flash", 32 << 20, 0x10000)
     assert (t.code_level, t.data_level, t.stack_bytes) == ("flash", "L2", 16 << 10)
     assert t.costs["mulh"] == 5 and t.costs["branch_taken"] == 3
     for flag in ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-ffunction-sections"):
@@ -136,7 +136,7 @@ def test_empty_and_truncated_files():
 
 
 def test_values_and_units():
-    text = RV32.replace("stack = 16 KiB", "stack = 512 B").replace("size = 16 MiB", "size = 1 GiB")
+    text = RV32.replace("stack = 16 KiB", "stack = 512 B").replace("size = 32 MiB", "size = 1 GiB")
     text = text.replace('isa = "rv32imc"', 'isa = "rv32\\"imc\\\\"').replace("mulh = 5", "mulh = 0x10")
     t = parse_target(text, Path("rv32imc.target"))
     assert t.stack_bytes == 512 and t.level("flash").size == 1 << 30
