@@ -20,7 +20,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
-from compiler.transforms.scheduling.row_tiles import row_axis, shape, tile_region
+from compiler.transforms.scheduling.row_tiles import requant_constant_along, row_axis, shape, tile_region
 from dialects import qtfm
 
 ROW_WISE = (qtfm.RequantOp, qtfm.LutOp)
@@ -29,14 +29,6 @@ ROW_WISE = (qtfm.RequantOp, qtfm.LutOp)
 def _only_user(v: SSAValue) -> Operation | None:
     uses = list(v.uses)
     return uses[0].operation if len(uses) == 1 else None
-
-
-def _channel_axis_ok(op: Operation) -> bool:
-    """A per-channel requant must not vary along the rows."""
-    q = op.properties.get("requant") or op.properties.get("params")
-    if isinstance(q, qtfm.RequantAttr) and q.channel_axis is not None:
-        return q.channel_axis != row_axis(op.results[0])
-    return True
 
 
 def attention_chain(scores: qtfm.MatmulOp) -> tuple[list[Operation], list[SSAValue]] | None:
@@ -57,7 +49,7 @@ def attention_chain(scores: qtfm.MatmulOp) -> tuple[list[Operation], list[SSAVal
     if not isinstance(op, qtfm.MatmulOp) or op.lhs is not region[-1].results[0]:
         return None
     region.append(op)
-    if not all(_channel_axis_ok(o) for o in region):
+    if not all(requant_constant_along(o, row_axis(o.results[0])) for o in region):
         return None
     tiled = [scores.lhs] + ([softmax.mask] if softmax.mask is not None else [])
     if softmax.mask is not None and len(softmax.mask.type.get_shape()) < 2:  # type: ignore[attr-defined]

@@ -21,8 +21,13 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from compiler.errors import MoteError
-from compiler.transforms.scheduling.row_tiles import is_constant, row_axis, shape, tile_region
-from compiler.transforms.tile_attention_rows import _channel_axis_ok
+from compiler.transforms.scheduling.row_tiles import (
+    is_constant,
+    requant_constant_along,
+    row_axis,
+    shape,
+    tile_region,
+)
 from dialects import qtfm
 
 ROW_WISE = (
@@ -73,7 +78,7 @@ def ffn_region(down: qtfm.LinearOp) -> tuple[list[Operation], list[SSAValue]] | 
     assert block is not None
     region = [op for op in block.ops if op in members]
     for op in region:
-        if not _channel_axis_ok(op):
+        if not requant_constant_along(op, row_axis(op.results[0])):
             return None
         for r in op.results:
             if r is not down.result and any(u.operation not in members for u in r.uses):

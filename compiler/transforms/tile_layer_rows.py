@@ -26,7 +26,13 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler.errors import MoteError
-from compiler.transforms.scheduling.row_tiles import row_slice, shape, tiles, with_rows
+from compiler.transforms.scheduling.row_tiles import (
+    requant_constant_along,
+    row_slice,
+    shape,
+    tiles,
+    with_rows,
+)
 from dialects import qtfm
 
 UNARY = (qtfm.RequantOp, qtfm.LutOp, qtfm.GeluOp, qtfm.HardswishOp, qtfm.DivOp)
@@ -39,11 +45,6 @@ class _Scan:
     ops: list[Operation]
     tiled: dict[SSAValue, int]  # outside values read row-wise (sliced per tile)
     conflicts: list[SSAValue]  # region values that an op needs whole
-
-
-def _channel_ok(op: Operation, ax: int) -> bool:
-    q = op.properties.get("requant") or op.properties.get("params")
-    return not (isinstance(q, qtfm.RequantAttr) and q.channel_axis == ax)
 
 
 def _outside_rows(v: SSAValue, out_rank: int, ax: int, length: int, scan: _Scan) -> bool:
@@ -65,10 +66,10 @@ def _propagate(op: Operation, scan: _Scan, length: int) -> int | None:
     if isinstance(op, qtfm.LinearOp):
         ax = axis.get(op.input)
         ok = ax is not None and ax != len(shape(op.input)) - 1 and all(v not in axis for v in op.operands[1:])
-        return ax if ok and _channel_ok(op, ax) else None  # type: ignore[arg-type]
+        return ax if ok and requant_constant_along(op, ax) else None  # type: ignore[arg-type]
     if isinstance(op, UNARY):
         ax = axis[op.operands[0]]
-        return ax if len(inside) == 1 and _channel_ok(op, ax) else None
+        return ax if len(inside) == 1 and requant_constant_along(op, ax) else None
     if isinstance(op, NORMS):
         ax = axis.get(op.operands[0])
         return ax if ax is not None and len(inside) == 1 and ax != len(shape(op.operands[0])) - 1 else None
@@ -91,7 +92,7 @@ def _propagate(op: Operation, scan: _Scan, length: int) -> int | None:
         for v in op.operands:
             if v not in axis and not _outside_rows(v, rank, ax, length, scan):
                 return None
-        return ax if _channel_ok(op, ax) else None
+        return ax if requant_constant_along(op, ax) else None
     if isinstance(op, qtfm.ReshapeOp):
         src, dst = shape(op.input), shape(op.result)
         ax = axis[op.input]
@@ -125,7 +126,7 @@ def _propagate(op: Operation, scan: _Scan, length: int) -> int | None:
             return None
         if ax is None or ax != len(shape(op.lhs)) - 2:
             return None
-        return len(shape(op.result)) - 2 if _channel_ok(op, len(shape(op.result)) - 2) else None
+        return len(shape(op.result)) - 2 if requant_constant_along(op, len(shape(op.result)) - 2) else None
     return None
 
 

@@ -96,20 +96,21 @@ def test_zoo_model_is_bit_exact_on_host_and_rv32imc(name: str, tmp_path: Path) -
 
 @pytest.mark.parametrize("name", ["bert-tiny", "llama-tiny"])
 def test_row_tiled_schedule_is_bit_exact(name: str, tmp_path: Path) -> None:
-    """Attention and FFN in tiles of 8 rows on 20 tokens (8 + 8 + 4): the same integers as
-    the untiled reference program, on the host and on rv32imc, with a smaller arena."""
+    """Layers, attention and FFN in tiles of 8 rows on 20 tokens (8 + 8 + 4): the same
+    integers as the untiled reference program, on the host and on rv32imc. (At 20 tokens
+    tiling need not shrink the arena; test_ram_budget_... checks that it does when needed.)"""
     seq = 20
     model = save_model(name, tmp_path / f"{name}.onnx", seq)
     calib = save_inputs(name, tmp_path / "calib.npz", seq, seed=2)
     inputs = save_inputs(name, tmp_path / "inputs.npz", seq, n_samples=2, seed=1)
-    plain = compile_model(model, tmp_path / "plain", "host", calib, False, precision="int8")
+    compile_model(model, tmp_path / "plain", "host", calib, False, precision="int8")
     run_model(tmp_path / "plain", inputs, tmp_path / "ref.npz", reference=True)
     want = _outputs(tmp_path / "ref.npz")
     qtfm = tmp_path / "plain" / "model.mlir"
     for target in ("host", "rv32imc"):
         report = compile_model(qtfm, tmp_path / target, target, None, False, tile_rows=8)
-        assert "tile-attention-rows" in str(report["pipeline"]) and report["schedule"]["tile_rows"] == 8  # type: ignore[index]
-        assert report["arena_bytes"] < plain["arena_bytes"]  # type: ignore[operator]
+        assert "tile-layer-rows" in str(report["pipeline"]) and report["schedule"]["tile_rows"] == 8  # type: ignore[index]
+        assert (tmp_path / target / "c" / "model.c").read_text().count("_r16") > 0  # the last tile
         run_model(tmp_path / target, inputs, tmp_path / f"{target}.npz")
         _same(_outputs(tmp_path / f"{target}.npz"), want)
 

@@ -31,6 +31,13 @@ def tiles(length: int, rows: int) -> list[tuple[int, int]]:
     return [(s, min(rows, length - s)) for s in range(0, length, rows)]
 
 
+def requant_constant_along(op: Operation, axis: int) -> bool:
+    """False when the op's (fused or own) requantization has per-channel parameters that vary
+    along `axis`: such an op is not the same computation on every row tile."""
+    q = op.properties.get("requant") or op.properties.get("params")
+    return not (isinstance(q, qtfm.RequantAttr) and q.channel_axis == axis)
+
+
 def is_constant(v: SSAValue) -> bool:
     return isinstance(v.owner, qtfm.WeightOp | arith.ConstantOp)
 
