@@ -118,7 +118,11 @@ class _Bufferizer:
                 )
             )
             result = new[-1].results[0]
-        elif isinstance(old, qtfm.SliceOp) and (offset := _contiguous_slice(old)) is not None:
+        elif (
+            isinstance(old, qtfm.SliceOp)
+            and old.result not in direct
+            and (offset := _contiguous_slice(old)) is not None
+        ):
             # rows of a buffer: a view of them, not a copy
             typ = as_memref(old.result.type)
             at = arith.ConstantOp(IntegerAttr(offset, IndexType()))
