@@ -175,7 +175,9 @@ class Interpreter:
         assert isinstance(typ, TensorType)
         values = np.asarray(attr.get_values(), dtype=np.int64)
         return (
-            np.broadcast_to(values, typ.get_shape()) if values.size == 1 else values.reshape(typ.get_shape())
+            np.broadcast_to(values.reshape(()), typ.get_shape())
+            if values.size == 1
+            else values.reshape(typ.get_shape())
         )
 
     def _embedding(self, op: qtfm.EmbeddingOp, args: list[np.ndarray]) -> np.ndarray:

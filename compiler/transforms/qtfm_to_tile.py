@@ -80,12 +80,14 @@ class _Bufferizer:
             out.name_hint = names.data[i].data if isinstance(names, ArrayAttr) else f"out{i}"  # type: ignore[attr-defined]
             outputs.append(out)
         # a returned qtfm result is written straight into its output argument once
-        direct: dict[SSAValue, SSAValue] = {}
-        for value, out in zip(ret.arguments, outputs, strict=True):
-            if value not in direct and _writes_own_buffer(value.owner):
-                direct[value] = out
         olds = [o for o in block.ops if o is not ret]
         self.pieces = _in_place_concats(olds)
+        self.appends = _in_place_appends(olds, ret)
+        updated_in_place = {op.result for op in self.appends.values()}
+        direct: dict[SSAValue, SSAValue] = {}
+        for value, out in zip(ret.arguments, outputs, strict=True):
+            if value not in direct and value not in updated_in_place and _writes_own_buffer(value.owner):
+                direct[value] = out
         self.concat_buffers: dict[qtfm.ConcatOp, SSAValue] = {}
         self.direct = direct
         for old in olds:
@@ -133,6 +135,13 @@ class _Bufferizer:
             view = tile.ViewOp.build(operands=[window.results[0]], result_types=[typ])
             new += [at, window, view]
             result = view.results[0]
+        elif isinstance(old, qtfm.KVAppendOp) and old in self.appends.values():
+            # the cache's last use: its buffer is updated in place; the update was computed
+            # straight into its rows when its producer was converted
+            result = self.buffers[old.cache]
+            if old.update not in self.appends:
+                ins = [self.buffers[v] for v in old.operands]
+                new.append(tile.KernelOp(old.name, ins, [result], dict(old.properties)))
         elif isinstance(old, qtfm.ConcatOp) and old in self.concat_buffers:
             result = self.concat_buffers[old]  # every piece was computed in place
         elif old.name.startswith("qtfm."):
@@ -140,6 +149,10 @@ class _Bufferizer:
             if value in self.pieces:
                 concat, offset = self.pieces[value]
                 result = self._piece(concat, offset, value, new)
+            elif value in self.appends:
+                result = self._rows_of(
+                    self.buffers[self.appends[value].cache], self.appends[value], value, new
+                )
             elif value in direct:
                 result = direct[value]
             else:
@@ -155,6 +168,19 @@ class _Bufferizer:
             if result.name_hint is None:
                 result.name_hint = old.results[0].name_hint
         Rewriter.insert_op(new, InsertPoint.before(old))
+
+    def _rows_of(self, buf: SSAValue, op: qtfm.KVAppendOp, value: SSAValue, new: list[Operation]) -> SSAValue:
+        """The rows of `buf` that the in-place update `op` writes, viewed as `value`'s type."""
+        offset = _append_offset(op)
+        assert offset is not None
+        typ = as_memref(value.type)
+        at = arith.ConstantOp(IntegerAttr(offset, IndexType()))
+        window = tile.WindowOp.build(
+            operands=[buf, at.result], result_types=[MemRefType(typ.element_type, [_count(typ)])]
+        )
+        view = tile.ViewOp.build(operands=[window.results[0]], result_types=[typ])
+        new += [at, window, view]
+        return view.results[0]
 
     def _piece(self, concat: qtfm.ConcatOp, offset: int, value: SSAValue, new: list[Operation]) -> SSAValue:
         """The part of the concatenation's buffer that `value` is computed into."""
@@ -198,6 +224,51 @@ def _contiguous_slice(op: qtfm.SliceOp) -> int | None:
         offset += starts[i] * stride
         stride *= full[i]
     return offset
+
+
+def _append_offset(op: qtfm.KVAppendOp) -> int | None:
+    """Element offset of a row update at a constant position into a contiguous row range."""
+    pos = op.pos.owner
+    if not isinstance(pos, arith.ConstantOp) or not isinstance(pos.value, DenseIntOrFPElementsAttr):
+        return None
+    cache = op.cache.type.get_shape()  # type: ignore[attr-defined]
+    axis = op.axis.value.data
+    if any(d != 1 for d in cache[:axis]):
+        return None
+    row = 1
+    for d in cache[axis + 1 :]:
+        row *= d
+    return int(pos.value.get_values()[0]) * row
+
+
+def _in_place_appends(ops: list[Operation], ret: Operation) -> dict[SSAValue, qtfm.KVAppendOp]:
+    """Row updates (`kv_append`) that may write into their cache's buffer: the cache is an
+    arena buffer (computed by an op, or by such an update) whose last use is the update, the
+    position is a constant and the rows are contiguous. Maps each one's update value (or the
+    op itself when the update is computed elsewhere) to the op."""
+    index = {op: i for i, op in enumerate(ops)}
+    index[ret] = len(ops)
+    found: dict[SSAValue, qtfm.KVAppendOp] = {}
+    in_place: set[qtfm.KVAppendOp] = set()
+    for op in ops:
+        if not isinstance(op, qtfm.KVAppendOp) or _append_offset(op) is None:
+            continue
+        owner = op.cache.owner
+        arena = isinstance(owner, qtfm.KVAppendOp) and owner in in_place
+        arena |= (
+            isinstance(owner, Operation)
+            and _writes_own_buffer(owner)
+            and not isinstance(owner, qtfm.KVAppendOp)
+        )
+        if not arena or any(index.get(u.operation, -1) > index[op] for u in op.cache.uses):
+            continue
+        in_place.add(op)
+        update = op.update
+        if update.has_one_use() and _writes_own_buffer(update.owner) and update.owner not in in_place:
+            found[update] = op
+        else:
+            found[op.result] = op  # in place, update copied by the kernel
+    return found
 
 
 def _count(typ: MemRefType) -> int:

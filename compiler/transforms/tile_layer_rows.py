@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, TensorType, i64
+from xdsl.dialects import arith, func
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, ModuleOp, TensorType, i32, i64
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
@@ -237,14 +237,21 @@ def tile_layer(
     parts = tiles(length, rows)
     if len(parts) < 2:
         return False
-    sliced = {seed: axis[seed], **tiled}
+    # A layer whose output has its input's type and row axis is written over its input, tile
+    # by tile, as a chain of row updates (`qtfm.kv_append` of each tile's rows): the rows of the
+    # input a tile replaces are read only by that tile (keys and values were computed from the
+    # whole input before), so bufferization can update the input's buffer in place.
+    (out,) = outputs if len(outputs) == 1 else (None,)
+    in_place = out is not None and out.type == seed.type and axis[out] == axis[seed]
+    current = seed
+    sliced = dict(tiled)
     point = InsertPoint.after(region[-1])
     pieces: dict[SSAValue, list[SSAValue]] = {o: [] for o in outputs}
     for start, size in parts:
         mapping: dict[SSAValue, SSAValue] = {}
         new_ops: list[Operation] = []
-        for value, ax in sliced.items():
-            s = row_slice(value, ax, start, size)
+        for value, ax in [(seed, axis[seed]), *sliced.items()]:
+            s = row_slice(current if value is seed and in_place else value, ax, start, size)
             new_ops.append(s)
             mapping[value] = s.results[0]
         for op in region:
@@ -259,10 +266,25 @@ def tile_layer(
                 if old.name_hint:
                     new.name_hint = f"{old.name_hint}_r{start}"
             new_ops.append(clone)
+        if in_place:
+            assert out is not None
+            pos = arith.ConstantOp(DenseIntOrFPElementsAttr.from_list(TensorType(i32, []), [start]))
+            update = qtfm.KVAppendOp.build(
+                operands=[current, pos.result, mapping[out]],
+                result_types=[seed.type],
+                properties={"axis": IntegerAttr(axis[seed], i64)},
+            )
+            new_ops += [pos, update]
+            current = update.results[0]
         Rewriter.insert_op(new_ops, point)
         point = InsertPoint.after(new_ops[-1])
         for o in outputs:
             pieces[o].append(mapping[o])
+    if in_place:
+        assert out is not None
+        out.replace_all_uses_with(current)
+        current.name_hint = out.name_hint
+        outputs = []
     for o in outputs:
         assert isinstance(o.type, TensorType)
         cat = qtfm.ConcatOp.build(
