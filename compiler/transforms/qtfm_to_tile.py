@@ -260,15 +260,43 @@ def _in_place_appends(ops: list[Operation], ret: Operation) -> dict[SSAValue, qt
             and _writes_own_buffer(owner)
             and not isinstance(owner, qtfm.KVAppendOp)
         )
-        if not arena or any(index.get(u.operation, -1) > index[op] for u in op.cache.uses):
-            continue
+        readers = [r for r in _alias_readers(op.cache) if r is not op]
+        if not arena or any(index.get(r, len(ops)) > index[op] for r in readers):
+            continue  # something still reads the old rows after the update
         in_place.add(op)
         update = op.update
-        if update.has_one_use() and _writes_own_buffer(update.owner) and update.owner not in in_place:
+        producer = update.owner
+        computed_in_place = (
+            update.has_one_use()
+            and isinstance(producer, Operation)
+            and _writes_own_buffer(producer)
+            and producer not in in_place
+            and all(index.get(r, len(ops)) < index[producer] for r in readers if r is not producer)
+            and (producer not in readers or isinstance(producer, ELEMENTWISE_IN_PLACE))
+        )
+        if computed_in_place:
             found[update] = op
         else:
             found[op.result] = op  # in place, update copied by the kernel
     return found
+
+
+ELEMENTWISE_IN_PLACE = (qtfm.RequantOp, qtfm.LutOp, qtfm.AddOp, qtfm.MulOp)
+"""Ops that may write their result over the rows they read (element i read before written)."""
+
+
+def _alias_readers(value: SSAValue) -> list[Operation]:
+    """Ops that read `value`'s memory: its users and, through slices and reshapes (views once
+    bufferized), their users."""
+    readers: list[Operation] = []
+    pending = [value]
+    while pending:
+        for use in pending.pop().uses:
+            user = use.operation
+            readers.append(user)
+            if isinstance(user, qtfm.SliceOp | qtfm.ReshapeOp):
+                pending.append(user.results[0])
+    return readers
 
 
 def _count(typ: MemRefType) -> int:

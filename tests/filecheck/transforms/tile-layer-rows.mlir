@@ -2,8 +2,9 @@
 
 // A one-head layer on 4 rows in tiles of 2: the key and value projections (and the key's
 // transpose) need every row and stay whole; everything else (query, scores, softmax,
-// context, output projection, residual) runs per tile of X's rows, and the layer output is
-// concatenated.
+// context, output projection, residual) runs per tile of X's rows. The output has X's type,
+// so it is written over X a tile at a time (row updates that bufferization does in place);
+// each tile reads its rows from the latest version, where they are still X's.
 // CHECK:      func.func @layer
 // CHECK:        %k = qtfm.linear %x, %wk
 // CHECK:        %v = qtfm.linear %x, %wv
@@ -15,7 +16,10 @@
 // CHECK-NEXT:   %c_r0 = qtfm.matmul %p_r0, %v
 // CHECK-NEXT:   %o_r0 = qtfm.linear %c_r0, %wo
 // CHECK-NEXT:   %y_r0 = qtfm.add %o_r0, %[[X0]]
-// CHECK:        %y = qtfm.concat %y_r0, %y_r2 {axis = 1 : i64} : (tensor<1x2x8xi8>, tensor<1x2x8xi8>) -> tensor<1x4x8xi8>
+// CHECK-NEXT:   %[[P0:.*]] = arith.constant dense<0> : tensor<i32>
+// CHECK-NEXT:   %[[X1:.*]] = qtfm.kv_append %x[%[[P0]]], %y_r0 {axis = 1 : i64} : (tensor<1x4x8xi8>, tensor<i32>, tensor<1x2x8xi8>) -> tensor<1x4x8xi8>
+// CHECK-NEXT:   %[[X1R:.*]] = qtfm.slice %[[X1]] starts = array<i64: 0, 2, 0>
+// CHECK:        %y = qtfm.kv_append %[[X1]][%{{.*}}], %y_r2 {axis = 1 : i64}
 // CHECK-NEXT:   func.return %y
 func.func @layer(%x: tensor<1x4x8xi8>) -> tensor<1x4x8xi8> {
   %wq = qtfm.weight "wq" : tensor<8x8xi8>
