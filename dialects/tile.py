@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from xdsl.dialects.builtin import (
     I64,
     DenseIntOrFPElementsAttr,
-    DictionaryAttr,
     IndexType,
     IntegerAttr,
     IntegerType,
@@ -241,10 +240,6 @@ class KernelOp(IRDLOperation):
             attributes=dict(params),
         )
 
-    @property
-    def params(self) -> dict[str, Attribute]:
-        return dict(self.attributes)
-
     def verify_(self) -> None:
         from dialects import qtfm
 
@@ -271,18 +266,11 @@ class KernelOp(IRDLOperation):
             probe.verify()
         except (VerifyException, ValueError) as e:
             raise VerifyException(f"'tile.kernel' {self.kind.data}: {e}") from e
-        finally:
-            block.erase() if block.parent is not None else None
 
 
 def _as_tensor(typ: Attribute) -> TensorType:
     assert isinstance(typ, MemRefType)
     return TensorType(typ.element_type, typ.get_shape())
-
-
-def kernel_properties(op: Operation) -> DictionaryAttr:
-    """The properties of a qtfm op, as a `tile.kernel` carries them."""
-    return DictionaryAttr(dict(op.properties))
 
 
 TILE = Dialect(

@@ -15,8 +15,12 @@ from pathlib import Path
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
+from compiler.backend.build import build_model
+from compiler.backend.c_emitter import emit_c
 from compiler.backend.footprint import footprint, macs
 from compiler.backend.memory_check import check_memory
+from compiler.backend.run import image_sizes
+from compiler.backend.target import Target, load_target
 from compiler.errors import NotImplementedYet
 from compiler.frontend import import_model
 from compiler.reference.interpreter import entry_function
@@ -46,10 +50,6 @@ def compile_model(
     is searched under `ram_budget` (default: the target's RAM less its stack)."""
     if target not in TARGETS_WITH_C:
         raise NotImplementedYet(f"the {target} target (CORE-V code and its emulator)")
-    from compiler.backend.build import build_model
-    from compiler.backend.c_emitter import emit_c
-    from compiler.backend.run import image_sizes
-    from compiler.backend.target import load_target
 
     tgt = load_target(target)
     module, weights = import_model(model, calib, seq_len, precision)
@@ -133,12 +133,11 @@ def compile_model(
     return report
 
 
-def _target_ram(target: object) -> int:
+def _target_ram(target: Target) -> int:
     """RAM for the model's data: the data memory level less the stack reservation."""
-    level = getattr(target, "data_level", None)
-    if level is None:
+    if target.data_level is None:
         return 1 << 62  # the host: no budget
-    return target.level(level).size - target.stack_bytes  # type: ignore[attr-defined]
+    return target.level(target.data_level).size - target.stack_bytes
 
 
 def _io(f: func.FuncOp, which: str) -> list[dict[str, object]]:

@@ -18,13 +18,13 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Attribute
 
+from compiler.backend.harness_io import input_bytes, output_arrays
 from compiler.backend.run import RunResult
 from compiler.errors import MoteError
 from compiler.frontend.ptq import INPUT_SCALES_ATTR, OUTPUT_SCALES_ATTR
 from compiler.frontend.qtfm_builder import INPUT_NAMES_ATTR, OUTPUT_NAMES_ATTR
 from compiler.npz_io import match_inputs, read_npz, write_outputs
 from compiler.reference.interpreter import Interpreter, check_input, entry_function
-from compiler.reference.weights import numpy_dtype
 from compiler.tools.compile_model import MODEL_IR, REPORT, io_names
 from compiler.tools.ir_files import read_ir
 from dialects.qtfm import int_range
@@ -106,19 +106,9 @@ def _program(directory: Path, report: dict[str, object], f: func.FuncOp) -> Exec
     out_types = list(f.function_type.outputs.data)
 
     def execute(ints: list[np.ndarray]) -> tuple[list[np.ndarray], dict[str, object]]:
-        blob = b"".join(
-            np.ascontiguousarray(
-                check_input(i, t, x), dtype=numpy_dtype(t.element_type).newbyteorder("<")
-            ).tobytes()  # type: ignore[attr-defined]
-            for i, (x, t) in enumerate(zip(ints, in_types, strict=True))
-        )
-        result = run_model_binary(exe, target, blob)
-        outs, at = [], 0
-        for t in out_types:
-            dtype = numpy_dtype(t.element_type).newbyteorder("<")  # type: ignore[attr-defined]
-            n = int(np.prod(t.get_shape(), dtype=np.int64))  # type: ignore[attr-defined]
-            outs.append(np.frombuffer(result.output_bytes, dtype, n, at).reshape(t.get_shape()))  # type: ignore[attr-defined]
-            at += n * dtype.itemsize
+        checked = [check_input(i, t, x) for i, (x, t) in enumerate(zip(ints, in_types, strict=True))]
+        result = run_model_binary(exe, target, input_bytes(checked, in_types))
+        outs = output_arrays(result.output_bytes, out_types)
         return outs, _figures(result)
 
     return execute

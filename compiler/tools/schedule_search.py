@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.dialects.builtin import ModuleOp
 
+from compiler.backend.footprint import tensor_bytes
 from compiler.backend.memory_check import check_memory
 from compiler.errors import MoteError
 from compiler.reference.interpreter import entry_function
@@ -32,15 +33,9 @@ def schedule_pipeline(rows: int | None) -> str:
 
 
 def io_bytes(module: ModuleOp) -> int:
+    """Bytes of the model's input and output buffers (the caller's, outside the arena)."""
     f = entry_function(module)
-    total = 0
-    for t in (*f.function_type.inputs.data, *f.function_type.outputs.data):
-        assert isinstance(t, TensorType)
-        n = 1
-        for d in t.get_shape():
-            n *= d
-        total += n * ((t.element_type.width.data + 7) // 8)  # type: ignore[attr-defined]
-    return total
+    return sum(tensor_bytes(t) for t in (*f.function_type.inputs.data, *f.function_type.outputs.data))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ Buffers get no offsets here: `plan-memory` assigns them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -126,15 +127,7 @@ class _Bufferizer:
             and (offset := _contiguous_slice(old)) is not None
         ):
             # rows of a buffer: a view of them, not a copy
-            typ = as_memref(old.result.type)
-            at = arith.ConstantOp(IntegerAttr(offset, IndexType()))
-            window = tile.WindowOp.build(
-                operands=[self.buffers[old.input], at.result],
-                result_types=[MemRefType(typ.element_type, [_count(typ)])],
-            )
-            view = tile.ViewOp.build(operands=[window.results[0]], result_types=[typ])
-            new += [at, window, view]
-            result = view.results[0]
+            result = _part(self.buffers[old.input], offset, as_memref(old.result.type), new)
         elif isinstance(old, qtfm.KVAppendOp) and old in self.appends.values():
             # the cache's last use: its buffer is updated in place; the update was computed
             # straight into its rows when its producer was converted
@@ -173,14 +166,7 @@ class _Bufferizer:
         """The rows of `buf` that the in-place update `op` writes, viewed as `value`'s type."""
         offset = _append_offset(op)
         assert offset is not None
-        typ = as_memref(value.type)
-        at = arith.ConstantOp(IntegerAttr(offset, IndexType()))
-        window = tile.WindowOp.build(
-            operands=[buf, at.result], result_types=[MemRefType(typ.element_type, [_count(typ)])]
-        )
-        view = tile.ViewOp.build(operands=[window.results[0]], result_types=[typ])
-        new += [at, window, view]
-        return view.results[0]
+        return _part(buf, offset, as_memref(value.type), new)
 
     def _piece(self, concat: qtfm.ConcatOp, offset: int, value: SSAValue, new: list[Operation]) -> SSAValue:
         """The part of the concatenation's buffer that `value` is computed into."""
@@ -196,14 +182,7 @@ class _Bufferizer:
                 new.append(alloc)
                 self.concat_buffers[concat] = alloc.result
         buf = self.concat_buffers[concat]
-        typ = as_memref(value.type)
-        at = arith.ConstantOp(IntegerAttr(offset, IndexType()))
-        window = tile.WindowOp.build(
-            operands=[buf, at.result], result_types=[MemRefType(typ.element_type, [_count(typ)])]
-        )
-        view = tile.ViewOp.build(operands=[window.results[0]], result_types=[typ])
-        new += [at, window, view]
-        return view.results[0]
+        return _part(buf, offset, as_memref(value.type), new)
 
 
 def _contiguous_slice(op: qtfm.SliceOp) -> int | None:
@@ -300,10 +279,19 @@ def _alias_readers(value: SSAValue) -> list[Operation]:
 
 
 def _count(typ: MemRefType) -> int:
-    n = 1
-    for d in typ.get_shape():
-        n *= d
-    return n
+    return math.prod(typ.get_shape())
+
+
+def _part(buf: SSAValue, offset: int, typ: MemRefType, new: list[Operation]) -> SSAValue:
+    """The contiguous part of `buf` that starts `offset` elements in, seen as `typ`
+    (a `tile.window` viewed with `tile.view`); the ops are appended to `new`."""
+    at = arith.ConstantOp(IntegerAttr(offset, IndexType()))
+    window = tile.WindowOp.build(
+        operands=[buf, at.result], result_types=[MemRefType(typ.element_type, [_count(typ)])]
+    )
+    view = tile.ViewOp.build(operands=[window.results[0]], result_types=[typ])
+    new += [at, window, view]
+    return view.results[0]
 
 
 def _in_place_concats(ops: list[Operation]) -> dict[SSAValue, tuple[qtfm.ConcatOp, int]]:

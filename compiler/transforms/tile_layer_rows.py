@@ -27,11 +27,12 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler.errors import MoteError
 from compiler.transforms.scheduling.row_tiles import (
+    clone_tile,
+    concatenate_tiles,
     requant_constant_along,
     row_slice,
     shape,
     tiles,
-    with_rows,
 )
 from dialects import qtfm
 
@@ -192,33 +193,22 @@ def layer_region(
     """(region ops, row axis of every region value, outside values to slice) from `seed`."""
     length = shape(seed)[len(shape(seed)) - 2]
     index = {op: i for i, op in enumerate(block.ops)}
-    excluded: set[Operation] = set()
-    limit: int | None = None
+    excluded: set[Operation] = set()  # key/value chains, computed whole before the region
+    limit: int | None = None  # the region ends before this op (the next layer)
     for _ in range(8):
         scan = _scan(block, seed, length, excluded, limit)
         members = set(scan.ops)
-        whole: set[Operation] = set()
-        retry = False
-        for v in scan.conflicts:
-            chain, needs = _chain(v, members, scan.axis)
-            if needs <= {seed}:
-                whole |= chain
-                continue
-            # the chain needs rows that this region computes: the region ends before the first
-            # op that consumes them (the next layer)
-            consumers = [use.operation for u in needs - {seed} for use in u.uses if use.operation in members]
-            limit = min(index[c] for c in consumers)
-            retry = True
-            break
-        if retry:
+        chains = [_chain(v, members, scan.axis) for v in scan.conflicts]
+        late = [needs - {seed} for _, needs in chains if needs - {seed}]
+        if late:
+            # a key/value chain needs rows this region computes: end the region before the
+            # first op that consumes them
+            limit = min(index[u.operation] for v in late[0] for u in v.uses if u.operation in members)
             continue
-        if not whole and not scan.conflicts and not scan.ops:
-            return None
+        whole = set().union(*(ops for ops, _ in chains))
+        if not whole:
+            return (scan.ops, scan.axis, scan.tiled) if scan.ops else None
         excluded |= whole
-        scan = _scan(block, seed, length, excluded, limit)
-        if any(_chain(v, set(scan.ops), scan.axis)[0] for v in scan.conflicts):
-            continue
-        return scan.ops, scan.axis, scan.tiled
     return None
 
 
@@ -254,18 +244,7 @@ def tile_layer(
             s = row_slice(current if value is seed and in_place else value, ax, start, size)
             new_ops.append(s)
             mapping[value] = s.results[0]
-        for op in region:
-            clone = type(op).create(
-                operands=[mapping.get(v, v) for v in op.operands],
-                result_types=[with_rows(r.type, axis[r], size) for r in op.results],  # type: ignore[arg-type]
-                properties=dict(op.properties),
-                attributes=dict(op.attributes),
-            )
-            for old, new in zip(op.results, clone.results, strict=True):
-                mapping[old] = new
-                if old.name_hint:
-                    new.name_hint = f"{old.name_hint}_r{start}"
-            new_ops.append(clone)
+        new_ops += clone_tile(region, mapping, axis.__getitem__, start, size)
         if in_place:
             assert out is not None
             pos = arith.ConstantOp(DenseIntOrFPElementsAttr.from_list(TensorType(i32, []), [start]))
@@ -286,14 +265,7 @@ def tile_layer(
         current.name_hint = out.name_hint
         outputs = []
     for o in outputs:
-        assert isinstance(o.type, TensorType)
-        cat = qtfm.ConcatOp.build(
-            operands=[pieces[o]], result_types=[o.type], properties={"axis": IntegerAttr(axis[o], i64)}
-        )
-        Rewriter.insert_op(cat, point)
-        point = InsertPoint.after(cat)
-        o.replace_all_uses_with(cat.results[0])
-        cat.results[0].name_hint = o.name_hint
+        point = concatenate_tiles(o, pieces[o], axis[o], point)
     for op in reversed(region):
         Rewriter.erase_op(op)
     return True

@@ -31,10 +31,6 @@ Lowering = Callable[[LoopBuilder, tile.KernelOp], None]
 LOOP_KERNELS: dict[str, Lowering] = {
     "qtfm.matmul": gemm.lower_matmul,
     "qtfm.linear": gemm.lower_linear,
-    "qtfm.add": elementwise.lower_binary,
-    "qtfm.mul": elementwise.lower_binary,
-    "qtfm.requant": elementwise.lower_requant,
-    "qtfm.lut": elementwise.lower_lut,
     "qtfm.transpose": data_movement.lower_transpose,
     "qtfm.slice": data_movement.lower_slice,
     "qtfm.concat": data_movement.lower_concat,

@@ -12,11 +12,11 @@ from xdsl.parser import Parser
 
 from compiler.backend.build import build_model
 from compiler.backend.c_emitter import emit_c
+from compiler.backend.harness_io import input_bytes, output_arrays
 from compiler.backend.memory_check import check_memory
 from compiler.backend.run import run_model_binary
 from compiler.backend.target import load_target
 from compiler.reference.interpreter import Interpreter, entry_function
-from compiler.reference.weights import numpy_dtype
 from compiler.tools.ir_files import mote_context
 from compiler.tools.pipeline import LOWERING_PIPELINE, run_pipeline
 
@@ -47,18 +47,8 @@ def host_c(
     with tempfile.TemporaryDirectory(prefix="mote-oracle-") as tmp:
         emit_c(module, weights or {}, Path(tmp) / "c")
         exe = build_model(Path(tmp) / "c", host, Path(tmp) / "model")
-        blob = b"".join(
-            np.ascontiguousarray(x, dtype=numpy_dtype(t.element_type)).tobytes()  # type: ignore[attr-defined]
-            for x, t in zip(inputs, in_types, strict=True)
-        )
-        data = run_model_binary(exe, host, blob).output_bytes
-    outs, at = [], 0
-    for t in out_types:
-        dtype = numpy_dtype(t.element_type)  # type: ignore[attr-defined]
-        n = int(np.prod(t.get_shape(), dtype=np.int64))  # type: ignore[attr-defined]
-        outs.append(np.frombuffer(data, dtype, n, at).reshape(t.get_shape()).astype(np.int64))  # type: ignore[attr-defined]
-        at += n * dtype.itemsize
-    return outs
+        data = run_model_binary(exe, host, input_bytes(inputs, in_types)).output_bytes
+    return [a.astype(np.int64) for a in output_arrays(data, out_types)]
 
 
 def assert_same(src: str, inputs: list[np.ndarray], weights: dict[str, np.ndarray] | None = None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, Signedness, i32, i64
+from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, Signedness, i32
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
@@ -140,6 +140,3 @@ class LoopBuilder:
     def iadd(self, a: SSAValue, b: int) -> SSAValue:
         """Index `a + b` (b a constant), folding `+ 0`."""
         return a if b == 0 else self.add(a, self.idx(b))
-
-
-I64 = i64

@@ -6,8 +6,9 @@ from __future__ import annotations
 from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr
 from xdsl.ir import Block, SSAValue
+from xdsl.rewriter import InsertPoint
 
-from compiler.transforms.loop_nests.builder import INDEX, LoopBuilder
+from compiler.transforms.loop_nests.builder import LoopBuilder
 from compiler.transforms.loop_nests.elementwise import count, flat, shape_of
 from dialects import tile
 
@@ -101,23 +102,14 @@ def lower_embedding(b: LoopBuilder, op: tile.KernelOp) -> None:
         ok_hi = b.emit(arith.CmpiOp(ident, b.idx(vocab), "slt"))
         ok = b.emit(arith.AndIOp(ok_lo, ok_hi))
         then = Block()
-        tb = LoopBuilder(_at_end(then), b.constants, b.top)
+        tb = LoopBuilder(InsertPoint.at_end(then), b.constants, b.top)
         tb.loop(dim, lambda bb, d, _: bb.store(bb.load(table, [ident, d]), out2, [t, d]))
         then.add_op(scf.YieldOp())
         other = Block()
-        eb = LoopBuilder(_at_end(other), b.constants, b.top)
+        eb = LoopBuilder(InsertPoint.at_end(other), b.constants, b.top)
         zero = eb.const(0, out.type.element_type)  # type: ignore[attr-defined]
         eb.loop(dim, lambda bb, d, _: bb.store(zero, out2, [t, d]))
         other.add_op(scf.YieldOp())
         b.emit(scf.IfOp(ok, [], [then], [other]))
 
     b.loop(n_ids, row)
-
-
-def _at_end(block: Block):  # noqa: ANN202
-    from xdsl.rewriter import InsertPoint
-
-    return InsertPoint.at_end(block)
-
-
-__all__ = ["INDEX"]

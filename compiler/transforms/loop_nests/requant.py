@@ -71,8 +71,3 @@ class Requantizer:
         v = b.maxs(v, b.const(self.lo, self.typ))
         v = b.mins(v, b.const(self.hi, self.typ))
         return b.narrow(v, self.out_type)
-
-
-def store_type(value: SSAValue, elem: Attribute, b: LoopBuilder) -> SSAValue:
-    """An exact i32 value (known to fit) converted to a buffer's element type."""
-    return b.narrow(value, elem)

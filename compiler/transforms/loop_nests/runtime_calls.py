@@ -21,7 +21,7 @@ from compiler.backend.runtime_kernels import KernelCallError, runtime_call
 from compiler.errors import MoteError
 from compiler.transforms.loop_nests.builder import LoopBuilder
 from compiler.transforms.loop_nests.elementwise import count, elem_of, flat, shape_of
-from dialects import qtfm, tile
+from dialects import tile
 
 RUNTIME_KERNELS = {
     "qtfm.softmax",
@@ -70,19 +70,21 @@ def _params(op: tile.KernelOp) -> dict[str, int]:
     return {}
 
 
-def _widened(b: LoopBuilder, v: SSAValue) -> SSAValue:
+def _widened(b: LoopBuilder, v: SSAValue, level: str) -> SSAValue:
     """A norm's weight or bias as int32 (the kernels read int32_t): widened into an arena buffer
-    when it is narrower."""
+    of `level` when it is narrower."""
     if elem_of(v) == i32:
         return v
-    wide = b.emit(tile.AllocOp(MemRefType(i32, shape_of(v)), _level(b, v)))
+    wide = b.emit(tile.AllocOp(MemRefType(i32, shape_of(v)), level))
     fv, fw = flat(b, v), flat(b, wide)
     b.loop(count(shape_of(v)), lambda b, i, _: b.store(b.widen(b.load(fv, [i])), fw, [i]))
     return wide
 
 
-def _level(b: LoopBuilder, v: SSAValue) -> str:
-    return "L2"
+def _level(buf: SSAValue) -> str:
+    """The memory level of an arena buffer; a function argument counts as the main RAM."""
+    owner = buf.owner
+    return owner.level.level.data if isinstance(owner, tile.AllocOp) else "L2"
 
 
 def _pointer(b: LoopBuilder, buf: SSAValue, offset: SSAValue) -> SSAValue:
@@ -105,14 +107,11 @@ def lower_call(b: LoopBuilder, op: tile.KernelOp, calls: RuntimeDeclarations) ->
     except KernelCallError as e:
         raise MoteError(f"tile-to-loops: {e}") from None
     if kind in NORMS:
-        ins = [ins[0], *(_widened(b, v) for v in ins[1:])]
+        ins = [ins[0], *(_widened(b, v, _level(out)) for v in ins[1:])]
     pointers = [*ins, *([mask] if mask is not None else []), out]
-    # The call's pointer arguments: by default every operand from its start; with `outer`,
-    # one call per outer index with the operands advanced by the given strides.
+    # The call's pointer arguments: every operand from its start; with `outer`, one call per
+    # outer index with the operands advanced by the given strides.
     strides = call.strides or tuple(() for _ in pointers)
-    if len(strides) != len(pointers):
-        # weights/biases of norms are passed whole (never advanced)
-        strides = (*strides[:1], *(tuple(0 for _ in call.outer) for _ in pointers[1:-1]), *strides[-1:])
     scalars = [b.const(v, IntegerType(width)) for v, width in call.scalars]
     types = [MemRefType(elem_of(p), [DYNAMIC_INDEX]) for p in pointers] + [s.type for s in scalars]
     calls.declare(call.function, types)
@@ -120,16 +119,11 @@ def lower_call(b: LoopBuilder, op: tile.KernelOp, calls: RuntimeDeclarations) ->
     def at(b: LoopBuilder, index: list[SSAValue]) -> None:
         args = []
         for p, st in zip(pointers, strides, strict=True):
-            offset = b.idx(0)
-            for i, s in zip(index, st, strict=True):
-                if s:
-                    offset = (
-                        b.add(offset, b.mul(i, b.idx(s))) if offset is not b.idx(0) else b.mul(i, b.idx(s))
-                    )
+            terms = [b.mul(i, b.idx(s)) for i, s in zip(index, st, strict=True) if s]
+            offset = terms[0] if terms else b.idx(0)
+            for term in terms[1:]:
+                offset = b.add(offset, term)
             args.append(_pointer(b, p, offset))
         b.emit(func.CallOp(call.function, [*args, *scalars], []))
 
     b.nest(call.outer, at)
-
-
-__all__ = ["RUNTIME_KERNELS", "lower_call", "qtfm"]

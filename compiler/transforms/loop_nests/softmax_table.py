@@ -20,7 +20,7 @@ from xdsl.ir import SSAValue
 
 from compiler.transforms.loop_nests.builder import LoopBuilder
 from compiler.transforms.loop_nests.elementwise import count, elem_of, shape_of
-from dialects import qtfm, tile
+from dialects import tile
 
 INT32_MAX = (1 << 31) - 1
 
@@ -84,6 +84,3 @@ def lower_softmax_table(b: LoopBuilder, op: tile.KernelOp) -> None:
         b.loop(n, normalize)
 
     b.loop(rows, row)
-
-
-__all__ = ["applies", "exp_table", "lower_softmax_table", "qtfm"]

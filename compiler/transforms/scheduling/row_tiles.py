@@ -11,7 +11,7 @@ bit for bit, also when T does not divide L (the last tile is shorter).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import IntegerAttr, TensorType, i64
@@ -67,6 +67,44 @@ def row_axis(v: SSAValue, from_end: int = 2) -> int:
     return len(shape(v)) - from_end
 
 
+def clone_tile(
+    region: Sequence[Operation],
+    mapping: dict[SSAValue, SSAValue],
+    axis_of: Callable[[SSAValue], int],
+    start: int,
+    size: int,
+) -> list[Operation]:
+    """Clones of the region's ops for the tile of `size` rows at `start`: operands through
+    `mapping` (which receives the clones' results), results with `size` rows on their row
+    axis, names suffixed with the tile's first row."""
+    clones: list[Operation] = []
+    for op in region:
+        clone = type(op).create(
+            operands=[mapping.get(v, v) for v in op.operands],
+            result_types=[with_rows(r.type, axis_of(r), size) for r in op.results],  # type: ignore[arg-type]
+            properties=dict(op.properties),
+            attributes=dict(op.attributes),
+        )
+        for old, new in zip(op.results, clone.results, strict=True):
+            mapping[old] = new
+            if old.name_hint:
+                new.name_hint = f"{old.name_hint}_r{start}"
+        clones.append(clone)
+    return clones
+
+
+def concatenate_tiles(output: SSAValue, pieces: list[SSAValue], axis: int, point: InsertPoint) -> InsertPoint:
+    """Replaces `output` by the concatenation of its tiles along `axis`, inserted at `point`;
+    returns the point after it."""
+    cat = qtfm.ConcatOp.build(
+        operands=[pieces], result_types=[output.type], properties={"axis": IntegerAttr(axis, i64)}
+    )
+    Rewriter.insert_op(cat, point)
+    output.replace_all_uses_with(cat.results[0])
+    cat.results[0].name_hint = output.name_hint
+    return InsertPoint.after(cat)
+
+
 def tile_region(
     region: Sequence[Operation],
     tiled_inputs: Sequence[SSAValue],
@@ -93,27 +131,11 @@ def tile_region(
                 s = row_slice(value, row_axis(value, from_end), start, size)
                 new_ops.append(s)
                 mapping[value] = s.results[0]
-        for op in region:
-            clone = type(op).create(
-                operands=[mapping.get(v, v) for v in op.operands],
-                result_types=[with_rows(r.type, row_axis(r, from_end), size) for r in op.results],  # type: ignore[arg-type]
-                properties=dict(op.properties),
-                attributes=dict(op.attributes),
-            )
-            for old, new in zip(op.results, clone.results, strict=True):
-                mapping[old] = new
-                if old.name_hint:
-                    new.name_hint = f"{old.name_hint}_r{start}"
-            new_ops.append(clone)
+        new_ops += clone_tile(region, mapping, lambda r: row_axis(r, from_end), start, size)
         Rewriter.insert_op(new_ops, point)
         point = InsertPoint.after(new_ops[-1])
         pieces.append(mapping[output])
-    cat = qtfm.ConcatOp.build(
-        operands=[pieces], result_types=[output.type], properties={"axis": IntegerAttr(axis, i64)}
-    )
-    Rewriter.insert_op(cat, point)
-    output.replace_all_uses_with(cat.results[0])
-    cat.results[0].name_hint = output.name_hint
+    concatenate_tiles(output, pieces, axis, point)
     for op in reversed(region):
         Rewriter.erase_op(op)
     return True
