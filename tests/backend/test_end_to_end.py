@@ -70,7 +70,7 @@ def test_deeploy_network_is_bit_exact_on_host_and_rv32imc(path: Path, tmp_path: 
         got = _outputs(tmp_path / f"{target}.npz")
         _same(got, [g.reshape(x.shape) for g, x in zip(want, got, strict=False)])
         if target == "rv32imc":
-            assert run["instructions_model"] > 0 and run["stack_bytes"] >= 0  # type: ignore[index]
+            assert run["instructions_model"] > 0 and "stack_bytes" in run  # type: ignore[index, operator]
     _sanitized_host_run(tmp_path / "host", tmp_path, inputs)
 
 
