@@ -379,8 +379,8 @@ class _Module:
                 raise CEmitError(f"tile.arena_bytes[{key}] must be an integer, got {value}")
             if level is None or key == level:
                 total = max(total, value.value.data)
-        if total < computed:
-            raise CEmitError(f"tile.arena_bytes states {total} bytes but the buffers need {computed}")
+        if total < end:  # the stated size may be rounded less far than the declared arena
+            raise CEmitError(f"tile.arena_bytes states {total} bytes but the buffers need {end}")
         return level, -(-total // ARENA_ALIGN) * ARENA_ALIGN
 
     def _helpers_needing_arena(self) -> set[str]:

@@ -30,7 +30,12 @@ def _example_shapes(model: OnnxModel, arrays: dict[str, np.ndarray]) -> dict[str
 
 
 def import_float_model(
-    model: OnnxModel, calib: Path | None, seq_len: int | None, weights_file: str, precision: str = "mixed"
+    model: OnnxModel,
+    calib: Path | None,
+    seq_len: int | None,
+    weights_file: str,
+    precision: str = "mixed",
+    output_bits: int = 16,
 ) -> tuple[ModuleOp, dict[str, np.ndarray]]:
     if calib is None:
         raise FrontendError(
@@ -45,4 +50,4 @@ def import_float_model(
     matcher = Matcher(graph)
     matcher.run()
     ranges = calibrate(graph, matched.samples)
-    return quantize(graph, matcher, ranges, weights_file, precision)
+    return quantize(graph, matcher, ranges, weights_file, precision, output_bits)

@@ -70,8 +70,9 @@ class Quantizer(BlockEmitters):
         outputs, scales = [], []
         for name in self.g.outputs:
             q = self.get(name, None)
-            if q.scale is not None and (q.per_channel or q.bits != 16):
-                q = self.requant(q, float(self.scale_of(name, 16)), 16)
+            bits = self.output_bits
+            if q.scale is not None and (q.per_channel or q.bits != bits):
+                q = self.requant(q, float(self.scale_of(name, bits)), bits)
             outputs.append(q.value)
             scales.append(float(q.scale) if q.scale is not None else 0.0)
         module = self.b.finish(outputs, self.g.outputs, weights_file)
@@ -285,7 +286,12 @@ class Quantizer(BlockEmitters):
 
 
 def quantize(
-    graph: FloatGraph, matcher: Matcher, ranges: dict[str, Range], weights_file: str, precision: str = "mixed"
+    graph: FloatGraph,
+    matcher: Matcher,
+    ranges: dict[str, Range],
+    weights_file: str,
+    precision: str = "mixed",
+    output_bits: int = 16,
 ) -> tuple[ModuleOp, dict[str, np.ndarray]]:
     """The integer qtfm program of a float graph whose blocks `matcher` has recognised."""
-    return Quantizer(graph, matcher, ranges, precision).run(weights_file)
+    return Quantizer(graph, matcher, ranges, precision, output_bits).run(weights_file)

@@ -34,6 +34,9 @@ PER_CHANNEL_ALPHA = 0.8
 """A per-channel activation scale is max|x_c|^a * max_c(max|x_c|)^(1-a): part of the range
 difference between channels goes to the weights they are folded into, part stays in the
 activation (SmoothQuant's migration strength); 0.8 measured best on MiniLM and llama-tiny."""
+OUTPUT_BITS = (16, 8)
+"""Width of the model's outputs: 16 bits by default; 8 bits halves the output buffer and lets
+the last layer write the model output in place (an MCU with little RAM)."""
 I8 = IntegerType(8)
 Scale = float | np.ndarray
 
@@ -76,11 +79,19 @@ class QuantizerCore:
     """Precision planning, scale bookkeeping and the requant helpers every emitter uses."""
 
     def __init__(
-        self, graph: FloatGraph, matcher: Matcher, ranges: dict[str, Range], precision: str = "mixed"
+        self,
+        graph: FloatGraph,
+        matcher: Matcher,
+        ranges: dict[str, Range],
+        precision: str = "mixed",
+        output_bits: int = 16,
     ) -> None:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got '{precision}'")
+        if output_bits not in OUTPUT_BITS:
+            raise ValueError(f"output bits must be one of {OUTPUT_BITS}, got {output_bits}")
         self.precision = precision
+        self.output_bits = output_bits
         self.g = graph
         self.blocks = matcher.blocks
         self.ranges = ranges
@@ -109,10 +120,12 @@ class QuantizerCore:
         `int8`: model outputs; inputs of norms, softmax scores and activation functions; and,
         through additions and shape ops, the operands that build them, unless a matrix
         product reads them."""
+        outputs = set(self.g.outputs)
         if self.precision == "mixed":
             narrow = self._product_operands()
-            return {t for t in self.ranges if t not in narrow} | set(self.g.outputs)
-        wide = set(self.g.outputs)
+            wide = {t for t in self.ranges if t not in narrow}
+            return wide | outputs if self.output_bits == 16 else wide - outputs
+        wide = outputs if self.output_bits == 16 else set()
         for block in self.blocks.values():
             if block.kind in ("layernorm", "rmsnorm", "function"):
                 wide.update(block.inputs)
@@ -178,7 +191,7 @@ class QuantizerCore:
 
     def per_channel_ok(self, tensor_name: str) -> bool:
         """Whether every reader of the tensor accepts one scale per channel."""
-        if tensor_name in self.wide or tensor_name not in self.ranges:
+        if tensor_name in self.wide or tensor_name not in self.ranges or tensor_name in self.g.outputs:
             return False
         for c in self._consumers(tensor_name):
             if isinstance(c, Block):

@@ -45,6 +45,7 @@ def compile_model(
     precision: str = "mixed",
     ram_budget: int | None = None,
     tile_rows: int | None = None,
+    output_bits: int = 16,
 ) -> dict[str, object]:
     """`tile_rows` fixes the row tiling of attention and FFN (0: none); otherwise the schedule
     is searched under `ram_budget` (default: the target's RAM less its stack)."""
@@ -52,7 +53,7 @@ def compile_model(
         raise NotImplementedYet(f"the {target} target (CORE-V code and its emulator)")
 
     tgt = load_target(target)
-    module, weights = import_model(model, calib, seq_len, precision)
+    module, weights = import_model(model, calib, seq_len, precision, output_bits)
     verify_with_locations(module, OpLocations(str(model)))
     out.mkdir(parents=True, exist_ok=True)
     ir_dir, shared = out / "ir", out / "model.weights.npz"
@@ -92,6 +93,7 @@ def compile_model(
         "program": exe.name,
         "pipeline": ",".join(passes),
         "precision": precision if model.suffix == ".onnx" else "as given",
+        "output_bits": output_bits if model.suffix == ".onnx" else "as given",
         "ops": unplanned.ops,
         "macs": macs(f),
         "weight_bytes": weight_bytes,

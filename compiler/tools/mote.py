@@ -68,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
         help="float models: int16 activations where they decide accuracy (mixed, the default) "
         "or int8 for every matrix-product activation",
     )
+    c.add_argument(
+        "--output-bits",
+        type=int,
+        choices=(16, 8),
+        default=16,
+        help="float models: width of the model's outputs (8 lets the last layer write the output "
+        "in place: less RAM)",
+    )
 
     r = sub.add_parser("run", help="run a compiled model on inputs")
     r.add_argument("dir", type=Path)
@@ -86,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     z.add_argument("-o", "--output", type=Path, help="the .onnx file to write")
     z.add_argument("--seq-len", type=int, default=128)
     z.add_argument("--seed", type=int, default=0, help="seed of the synthetic weights")
+    z.add_argument(
+        "--max-positions",
+        type=int,
+        metavar="N",
+        help="synthetic models: length of the position table (default 512), for longer sequences",
+    )
     z.add_argument("--inputs", type=Path, help="also write example inputs (.npz) for `mote run`")
     z.add_argument("--calib", type=Path, help="also write calibration inputs (.npz) for --calib")
 
@@ -114,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 args.precision,
                 args.ram_budget,
                 args.tile_rows,
+                args.output_bits,
             )
             print(f"compiled {args.model} for {args.target} into {args.output}")
             _print_report(report)
@@ -129,7 +144,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.command == "zoo":
             from compiler.tools.zoo_command import zoo_command
 
-            zoo_command(args.name, args.output, args.seq_len, args.seed, args.inputs, args.calib)
+            zoo_command(
+                args.name, args.output, args.seq_len, args.seed, args.inputs, args.calib, args.max_positions
+            )
         elif args.command == "report":
             report = _read_report(args.dir)
             if args.plot is not None:

@@ -29,7 +29,10 @@ def schedule_pipeline(rows: int | None) -> str:
     """The scheduling passes for a row tile height (none for the unscheduled program)."""
     if rows is None:
         return ""
-    return f"tile-layer-rows{{rows={rows}}},tile-attention-rows{{rows={rows}}},tile-ffn-rows{{rows={rows}}}"
+    return (
+        f"tile-embedding-rows{{rows={rows}}},tile-layer-rows{{rows={rows}}},"
+        f"tile-attention-rows{{rows={rows}}},tile-ffn-rows{{rows={rows}}}"
+    )
 
 
 def io_bytes(module: ModuleOp) -> int:

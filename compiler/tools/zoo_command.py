@@ -13,7 +13,13 @@ from compiler.errors import MoteError
 
 
 def zoo_command(
-    name: str | None, output: Path | None, seq_len: int, seed: int, inputs: Path | None, calib: Path | None
+    name: str | None,
+    output: Path | None,
+    seq_len: int,
+    seed: int,
+    inputs: Path | None,
+    calib: Path | None,
+    max_positions: int | None = None,
 ) -> None:
     from compiler.frontend.zoo import ZOO, ZooError, save_inputs, save_model
 
@@ -27,15 +33,15 @@ def zoo_command(
         for path in (output, inputs, calib):
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-        save_model(name, output, seq_len, seed)
+        save_model(name, output, seq_len, seed, max_positions=max_positions)
         print(f"wrote {name} (sequence length {seq_len}) to {output}")
         synthetic = ZOO[name].synthetic
         if inputs is not None:
-            save_inputs(name, inputs, seq_len, seed=seed + 1)
+            save_inputs(name, inputs, seq_len, seed=seed + 1, max_positions=max_positions)
             print(f"wrote example inputs to {inputs}")
         if calib is not None:
             kwargs = {"seed": seed + 2} if synthetic else {"source": "calibration"}
-            save_inputs(name, calib, seq_len, **kwargs)
+            save_inputs(name, calib, seq_len, max_positions=max_positions, **kwargs)
             print(f"wrote calibration inputs to {calib}")
     except ZooError as err:
         raise MoteError(str(err)) from None

@@ -41,6 +41,12 @@ def _tile_attention_rows() -> type[ModulePass]:
     return TileAttentionRows
 
 
+def _tile_embedding_rows() -> type[ModulePass]:
+    from compiler.transforms.tile_embedding_rows import TileEmbeddingRows
+
+    return TileEmbeddingRows
+
+
 def _tile_ffn_rows() -> type[ModulePass]:
     from compiler.transforms.tile_ffn_rows import TileFfnRows
 
@@ -61,6 +67,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "plan-memory": _plan_memory,
         "tile-to-loops": _tile_to_loops,
         "tile-attention-rows": _tile_attention_rows,
+        "tile-embedding-rows": _tile_embedding_rows,
         "tile-ffn-rows": _tile_ffn_rows,
         "tile-layer-rows": _tile_layer_rows,
     }

@@ -87,15 +87,25 @@ class _Bufferizer:
         updated_in_place = {op.result for op in self.appends.values()}
         direct: dict[SSAValue, SSAValue] = {}
         for value, out in zip(ret.arguments, outputs, strict=True):
-            if value not in direct and value not in updated_in_place and _writes_own_buffer(value.owner):
+            if value in updated_in_place:
+                # the last of a chain of in-place row updates: the whole chain lives in the
+                # output, from the op that computes its first version on
+                value = _chain_root(value, updated_in_place)
+            if (
+                value not in direct
+                and value not in updated_in_place
+                and value not in self.pieces
+                and _writes_own_buffer(value.owner)
+            ):
                 direct[value] = out
         self.concat_buffers: dict[qtfm.ConcatOp, SSAValue] = {}
         self.direct = direct
+        self.index = {o: i for i, o in enumerate(olds)}
         for old in olds:
             self._convert(old, direct)
         copies: list[Operation] = []
         for value, out in zip(ret.arguments, outputs, strict=True):
-            if direct.get(value) is not out:
+            if self.buffers[value] is not out:
                 copies.append(tile.CopyOp.build(operands=[self.buffers[value], out]))
         Rewriter.insert_op(copies, InsertPoint.before(ret))
         Rewriter.replace_op(ret, func.ReturnOp())
@@ -148,6 +158,8 @@ class _Bufferizer:
                 )
             elif value in direct:
                 result = direct[value]
+            elif (own := self._overwritable_input(old)) is not None:
+                result = own
             else:
                 alloc = tile.AllocOp(as_memref(value.type), self.level)
                 new.append(alloc)
@@ -161,6 +173,21 @@ class _Bufferizer:
             if result.name_hint is None:
                 result.name_hint = old.results[0].name_hint
         Rewriter.insert_op(new, InsertPoint.before(old))
+
+    def _overwritable_input(self, op: Operation) -> SSAValue | None:
+        """The buffer of `op`'s input when `op` may write its result over it: an op that
+        reads each row whole before writing it (IN_PLACE_ROW_OPS), a result of the input's
+        type, an arena buffer of its own that nothing reads after `op`."""
+        if not isinstance(op, IN_PLACE_ROW_OPS) or op.operands[0].type != op.results[0].type:
+            return None
+        value = op.operands[0]
+        buf = self.buffers.get(value)
+        if buf is None or not isinstance(buf.owner, tile.AllocOp):
+            return None
+        last = len(self.index)
+        if any(self.index.get(r, last) > self.index[op] for r in _alias_readers(value)):
+            return None
+        return buf
 
     def _rows_of(self, buf: SSAValue, op: qtfm.KVAppendOp, value: SSAValue, new: list[Operation]) -> SSAValue:
         """The rows of `buf` that the in-place update `op` writes, viewed as `value`'s type."""
@@ -260,8 +287,21 @@ def _in_place_appends(ops: list[Operation], ret: Operation) -> dict[SSAValue, qt
     return found
 
 
+def _chain_root(value: SSAValue, updated_in_place: set[SSAValue]) -> SSAValue:
+    """The first version of a buffer that a chain of in-place row updates ends in `value`."""
+    while value in updated_in_place:
+        assert isinstance(value.owner, qtfm.KVAppendOp)
+        value = value.owner.cache
+    return value
+
+
 ELEMENTWISE_IN_PLACE = (qtfm.RequantOp, qtfm.LutOp, qtfm.AddOp, qtfm.MulOp)
 """Ops that may write their result over the rows they read (element i read before written)."""
+
+
+IN_PLACE_ROW_OPS = (qtfm.SoftmaxOp,)
+"""Ops whose runtime kernel reads a row whole (maximum, sums) before writing any of it, and
+then writes element j from element j only: the result may overwrite the input."""
 
 
 def _alias_readers(value: SSAValue) -> list[Operation]:

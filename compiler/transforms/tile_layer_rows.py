@@ -64,6 +64,9 @@ def _propagate(op: Operation, scan: _Scan, length: int) -> int | None:
     """The row axis of `op`'s result, or None when the op is not row-wise in its region inputs."""
     axis = scan.axis
     inside = [v for v in op.operands if v in axis]
+    if isinstance(op, qtfm.EmbeddingOp):
+        # a row of ids gives a row of the table (the result has one axis more, at the end)
+        return axis[op.ids] if op.table not in axis and len(inside) == 1 else None
     if isinstance(op, qtfm.LinearOp):
         ax = axis.get(op.input)
         ok = ax is not None and ax != len(shape(op.input)) - 1 and all(v not in axis for v in op.operands[1:])
@@ -131,8 +134,9 @@ def _propagate(op: Operation, scan: _Scan, length: int) -> int | None:
     return None
 
 
-def _scan(block: Block, seed: SSAValue, length: int, excluded: set[Operation], limit: int | None) -> _Scan:
-    scan = _Scan({seed: len(shape(seed)) - 2}, [], {}, [])
+def _scan(block: Block, seed: SSAValue, seed_axis: int, excluded: set[Operation], limit: int | None) -> _Scan:
+    length = shape(seed)[seed_axis]
+    scan = _Scan({seed: seed_axis}, [], {}, [])
     started = not isinstance(seed.owner, Operation)
     for i, op in enumerate(block.ops):
         if limit is not None and i >= limit:
@@ -188,15 +192,16 @@ def _chain(
 
 
 def layer_region(
-    block: Block, seed: SSAValue
+    block: Block, seed: SSAValue, seed_axis: int | None = None
 ) -> tuple[list[Operation], dict[SSAValue, int], dict[SSAValue, int]] | None:
-    """(region ops, row axis of every region value, outside values to slice) from `seed`."""
-    length = shape(seed)[len(shape(seed)) - 2]
+    """(region ops, row axis of every region value, outside values to slice) from `seed`,
+    whose rows are along `seed_axis` (default: the second to last axis)."""
+    seed_axis = len(shape(seed)) - 2 if seed_axis is None else seed_axis
     index = {op: i for i, op in enumerate(block.ops)}
     excluded: set[Operation] = set()  # key/value chains, computed whole before the region
     limit: int | None = None  # the region ends before this op (the next layer)
     for _ in range(8):
-        scan = _scan(block, seed, length, excluded, limit)
+        scan = _scan(block, seed, seed_axis, excluded, limit)
         members = set(scan.ops)
         chains = [_chain(v, members, scan.axis) for v in scan.conflicts]
         late = [needs - {seed} for _, needs in chains if needs - {seed}]

@@ -24,6 +24,7 @@ from compiler.backend.c_emitter import NOINLINE_ATTR
 from compiler.errors import NotImplementedYet
 from compiler.transforms.loop_nests import data_movement, elementwise, gemm, runtime_calls, softmax_table
 from compiler.transforms.loop_nests.builder import LoopBuilder
+from compiler.transforms.loop_nests.permuted_store import PermutedStore, permuted_stores
 from dialects import tile
 
 Lowering = Callable[[LoopBuilder, tile.KernelOp], None]
@@ -50,7 +51,8 @@ class TileToLoops(ModulePass):
     outline: bool = True
     fuse: bool = True
     """Compute a requant or table lookup inside the loop of the elementwise op that reads it
-    (when nothing else does): its intermediate buffer never exists."""
+    (when nothing else does), and store a matrix product straight into the layout of the
+    transposes that are its only readers: their intermediate buffers never exist."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         calls = runtime_calls.RuntimeDeclarations(op)
@@ -60,7 +62,14 @@ class TileToLoops(ModulePass):
             top = InsertPoint.at_start(block)
             kernels = [o for o in block.ops if isinstance(o, tile.KernelOp | tile.CopyOp)]
             fusions = _elementwise_fusions(kernels) if self.fuse else {}
+            stores = permuted_stores(kernels) if self.fuse else {}
             absorbed = {p for f in fusions.values() for p in f.values()}
+            absorbed |= {t for s in stores.values() for t in s.transposes}
+            for product, store in stores.items():
+                dest = store.dest.owner
+                if isinstance(dest, tile.AllocOp):  # allocated where its transpose was
+                    dest.detach()
+                    Rewriter.insert_op(dest, InsertPoint.before(product))
             for index, kernel in enumerate(kernels):
                 if kernel in absorbed:
                     continue
@@ -68,15 +77,21 @@ class TileToLoops(ModulePass):
                 if not generated and kernel.kind.data in runtime_calls.RUNTIME_KERNELS:  # type: ignore[union-attr]
                     runtime_calls.lower_call(LoopBuilder.before(kernel, top, constants), kernel, calls)
                 elif self.outline:
-                    _outlined(op, kernel, index, f, fusions.get(kernel, {}))
+                    _outlined(op, kernel, index, f, fusions.get(kernel, {}), stores.get(kernel))
                 else:
-                    _lower(LoopBuilder.before(kernel, top, constants), kernel, fusions.get(kernel, {}))
+                    b = LoopBuilder.before(kernel, top, constants)
+                    store = stores.get(kernel)
+                    _lower(b, kernel, fusions.get(kernel, {}), store.place(b, store.dest) if store else None)
                 block.erase_op(kernel)
             for producer in absorbed:  # computed inside their consumers' loops
                 block.erase_op(producer)
-            for alloc in [o for o in block.ops if isinstance(o, tile.AllocOp) and not o.result.uses]:
-                block.erase_op(alloc)  # the buffers of fused producers
+            # the buffers (and views of them) of fused producers and of transposed products
+            for dead in [o for o in reversed(list(block.ops)) if isinstance(o, tile.ViewOp | tile.AllocOp)]:
+                if not dead.results[0].uses:
+                    block.erase_op(dead)
 
+
+PRODUCTS = {"qtfm.linear": gemm.lower_linear, "qtfm.matmul": gemm.lower_matmul}
 
 ELEMENTWISE = {
     "qtfm.add": elementwise.lower_binary,
@@ -114,9 +129,15 @@ def _elementwise_fusions(
 
 
 def _lower(
-    b: LoopBuilder, kernel: tile.KernelOp | tile.CopyOp, fused: elementwise.Fused | None = None
+    b: LoopBuilder,
+    kernel: tile.KernelOp | tile.CopyOp,
+    fused: elementwise.Fused | None = None,
+    place: gemm.Place | None = None,
 ) -> None:
-    if isinstance(kernel, tile.CopyOp):
+    if place is not None:
+        assert isinstance(kernel, tile.KernelOp)
+        PRODUCTS[kernel.kind.data](b, kernel, place)
+    elif isinstance(kernel, tile.CopyOp):
         data_movement.copy(b, kernel.source, kernel.dest)
     elif softmax_table.applies(kernel):
         softmax_table.lower_softmax_table(b, kernel)
@@ -134,11 +155,17 @@ def _outlined(
     index: int,
     parent: func.FuncOp,
     fused: elementwise.Fused,
+    store: PermutedStore | None = None,
 ) -> None:
-    """Lowers `kernel` (with the producers it computes inline) into a new private function of
-    the buffers it reads and writes, and calls it in its place."""
+    """Lowers `kernel` (with the producers it computes inline, or storing into the layout of
+    the transposes that read it) into a new private function of the buffers it reads and
+    writes, and calls it in its place."""
     reads = [v for p in fused.values() for v in p.ins]
-    buffers = [v for v in dict.fromkeys([*reads, *kernel.operands]) if v not in fused]
+    operands = list(kernel.operands)
+    if store is not None:
+        assert isinstance(kernel, tile.KernelOp)
+        operands = [*kernel.ins, store.dest]  # the product's own output buffer is not written
+    buffers = [v for v in dict.fromkeys([*reads, *operands]) if v not in fused]
     kind = "copy" if isinstance(kernel, tile.CopyOp) else kernel.kind.data.removeprefix("qtfm.")
     hint = buffers[-1].name_hint
     name = f"{parent.sym_name.data}_{index}_{kind}" + (f"_{hint}" if hint else "")
@@ -155,12 +182,16 @@ def _outlined(
     clones: dict[SSAValue, tile.KernelOp] = {}
     for value in fused:
         stand_ins[value] = _placeholder(value, body)
+    if store is not None:
+        assert isinstance(kernel, tile.KernelOp)
+        stand_ins[kernel.outs[0]] = _placeholder(kernel.outs[0], body)
     mapping = {**inside, **stand_ins}
     for value, producer in fused.items():
         clones[stand_ins[value]] = producer.clone(value_mapper=dict(mapping))
     clone = kernel.clone(value_mapper=dict(mapping))
     Rewriter.insert_op(clone, InsertPoint.at_start(body))
-    _lower(LoopBuilder.before(clone, InsertPoint.at_start(body), {}), clone, clones)
+    b = LoopBuilder.before(clone, InsertPoint.at_start(body), {})
+    _lower(b, clone, clones, store.place(b, inside[store.dest]) if store is not None else None)
     body.erase_op(clone)
     for c in clones.values():
         c.drop_all_references()

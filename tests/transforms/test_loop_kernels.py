@@ -199,3 +199,42 @@ def test_returned_slice_of_an_input_is_written_to_its_output() -> None:
       func.return %s, %c : tensor<1x6x2xi8>, tensor<2x7x2xi8>
     }"""
     assert_same(src, [np.arange(14).reshape(1, 7, 2)])
+
+
+@st.composite
+def permuted_product_case(draw: st.DrawFn):
+    """A linear layer split into heads and transposed once or twice (a key or value layout):
+    the product stores straight into the transposed layout."""
+    m, k = draw(st.integers(1, 9)), draw(st.integers(1, 12))
+    heads, d = draw(st.integers(1, 3)), draw(st.integers(1, 5))
+    n = heads * d
+    x, w = _array(draw, (m, k), "i8"), _array(draw, (k, n), "i8")
+    q = draw(requant(None, None, True, int(np.abs(x @ w).max())))
+    perms = draw(st.lists(st.permutations([0, 1, 2]), min_size=1, max_size=2))
+    lines, shape, src = [], (m, heads, d), "%h"
+    for i, perm in enumerate(perms):
+        out = tuple(shape[p] for p in perm)
+        lines.append(
+            f"%t{i} = qtfm.transpose {src} perm = array<i64: {', '.join(map(str, perm))}> : "
+            f"{_t(shape, 'i8')} -> {_t(out, 'i8')}"
+        )
+        shape, src = out, f"%t{i}"
+    # the result is read again (so the last transpose writes an arena buffer) or returned
+    read_again = draw(st.booleans())
+    if read_again:
+        lines.append(f"%r = qtfm.requant {src}, {q} : {_t(shape, 'i8')} -> {_t(shape, 'i8')}")
+        src = "%r"
+    body = "\n      ".join(lines)
+    text = f"""func.func @main(%x: {_t((m, k), "i8")}, %w: {_t((k, n), "i8")}) -> {_t(shape, "i8")} {{
+      %y = qtfm.linear %x, %w requant {q} : ({_t((m, k), "i8")}, {_t((k, n), "i8")}) -> {_t((m, n), "i8")}
+      %h = qtfm.reshape %y : {_t((m, n), "i8")} -> {_t((m, heads, d), "i8")}
+      {body}
+      func.return {src} : {_t(shape, "i8")}
+    }}"""
+    return text, [x, w]
+
+
+@given(case=permuted_product_case())
+@SETTINGS
+def test_product_stored_in_transposed_layout(case) -> None:
+    assert_same(*case)

@@ -1,8 +1,9 @@
 """A model zoo of small transformers as float ONNX, for tests, demos and benchmarks.
 
-    build_model(name, seq_len, seed=0, *, opset=17) -> onnx.ModelProto
-    save_model(name, path, seq_len, seed=0, *, opset=17) -> Path
-    example_inputs(name, seq_len, *, seed=0, n_samples=16, source=None) -> {input: [S, 1, L]}
+    build_model(name, seq_len, seed=0, *, opset=17, max_positions=None) -> onnx.ModelProto
+    save_model(name, path, seq_len, seed=0, *, opset=17, max_positions=None) -> Path
+    example_inputs(name, seq_len, *, seed=0, n_samples=16, source=None, max_positions=None)
+        -> {input: [S, 1, L]}
     save_inputs(name, path, seq_len, **kwargs) -> Path            (npz, for --calib / mote run)
     model_weights(name, seed=0) -> state dict; zoo_forward(name, inputs, seed=0) -> outputs
 

@@ -19,7 +19,7 @@ import numpy as np
 from compiler.frontend.zoo.configs import BertConfig
 from compiler.frontend.zoo.errors import ZooError
 from compiler.frontend.zoo.minilm import vocab_path
-from compiler.frontend.zoo.models import zoo_entry
+from compiler.frontend.zoo.models import zoo_config, zoo_entry
 from compiler.frontend.zoo.tokenizer import WordPieceTokenizer
 
 SENTENCES_FILE = Path(__file__).resolve().parent.parent / "data" / "sentences.txt"
@@ -65,7 +65,13 @@ def _random_bert(cfg: BertConfig, seq_len: int, n: int, rng: np.random.Generator
 
 
 def example_inputs(
-    name: str, seq_len: int, *, seed: int = 0, n_samples: int = 16, source: str | None = None
+    name: str,
+    seq_len: int,
+    *,
+    seed: int = 0,
+    n_samples: int = 16,
+    source: str | None = None,
+    max_positions: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Inputs for zoo model `name` at length `seq_len`, keyed by input name, each [S, 1, L].
 
@@ -73,7 +79,7 @@ def example_inputs(
     "calibration" (the separate calibration sentences) or "random" (`n_samples` seeded random
     sequences); by default sentences for the real model, random for the synthetic ones."""
     entry = zoo_entry(name)
-    cfg = entry.config
+    cfg = zoo_config(name, max_positions)
     source = source or ("random" if entry.synthetic else "sentences")
     if not 2 <= seq_len <= cfg.max_positions:
         raise ZooError(f"{name}: sequence length {seq_len} is outside 2..{cfg.max_positions}")

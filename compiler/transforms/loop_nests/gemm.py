@@ -24,6 +24,9 @@ BLOCK_N = 2
 ROW_BLOCKS = (8, 4, 2, 1)
 
 Load = Callable[[LoopBuilder, SSAValue, SSAValue], SSAValue]
+Place = Callable[[LoopBuilder, Sequence[SSAValue], Sequence[int]], tuple[SSAValue, list[SSAValue]]]
+"""Where the element at an index of the logical output (of a shape) is stored: a buffer and
+indices into it (loop_nests/permuted_store.py; default: the output buffer at that index)."""
 Store = Callable[[LoopBuilder, SSAValue, SSAValue, SSAValue], None]
 
 
@@ -122,7 +125,7 @@ def _epilogue(
     return rq, finish
 
 
-def lower_linear(b: LoopBuilder, op: tile.KernelOp) -> None:
+def lower_linear(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
     x, w, *rest = op.ins
     bias = rest[0] if rest else None
     out = op.outs[0]
@@ -135,10 +138,13 @@ def lower_linear(b: LoopBuilder, op: tile.KernelOp) -> None:
     if rq is not None and rq.axis is not None and rq.axis != len(lead):
         # a per-channel requant along a leading axis needs the full output index
         raise NotImplementedError("linear requantized along a leading axis")
-    x2, out2 = _flat2d(b, x, m, k), _flat2d(b, out, m, n)
+    x2 = _flat2d(b, x, m, k)
+    out2 = _flat2d(b, out, m, n) if place is None else out
 
     def store(b: LoopBuilder, mi: SSAValue, nj: SSAValue, acc: SSAValue) -> None:
-        b.store(finish(b, acc, nj, [*([mi] * len(lead)), nj]), out2, [mi, nj])
+        value = finish(b, acc, nj, [*([mi] * len(lead)), nj])
+        buf, index = (out2, [mi, nj]) if place is None else place(b, [mi, nj], (m, n))
+        b.store(value, buf, index)
 
     gemm(b, m, n, k, lambda b, mi, kk: b.load(x2, [mi, kk]), lambda b, kk, nj: b.load(w, [kk, nj]), store)
 
@@ -150,7 +156,7 @@ def _broadcast_index(batch: Sequence[SSAValue], shape: Sequence[int], b: LoopBui
     return [b.idx(0) if d == 1 else batch[offset + i] for i, d in enumerate(own)]
 
 
-def lower_matmul(b: LoopBuilder, op: tile.KernelOp) -> None:
+def lower_matmul(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
     lhs, rhs = op.ins
     out = op.outs[0]
     oshape = _shape(out)
@@ -164,7 +170,9 @@ def lower_matmul(b: LoopBuilder, op: tile.KernelOp) -> None:
 
         def store(b: LoopBuilder, mi: SSAValue, nj: SSAValue, acc: SSAValue) -> None:
             index = [*batch, mi, nj]
-            b.store(finish(b, acc, nj, index), out, index)
+            value = finish(b, acc, nj, index)
+            buf, at = (out, index) if place is None else place(b, index, oshape)
+            b.store(value, buf, at)
 
         gemm(
             b,
