@@ -70,7 +70,7 @@ def compile_model(
     if tile_rows is not None or (ram_budget is None and not tgt.bare_metal):
         chosen, tried = (tile_rows or None), []
     else:
-        best, tried = choose_schedule(module, budget)
+        best, tried = choose_schedule(module, budget, tgt)
         chosen = best.rows
     f = entry_function(module)
     unplanned = footprint(f)
@@ -110,7 +110,14 @@ def compile_model(
         "schedule": {
             "tile_rows": chosen,
             "ram_budget_bytes": budget,
-            "candidates": [{"tile_rows": c.rows, "planned_ram_bytes": c.planned_ram_bytes} for c in tried],
+            "candidates": [
+                {
+                    "tile_rows": c.rows,
+                    "planned_ram_bytes": c.planned_ram_bytes,
+                    "estimated_cycles": c.estimated_cycles,
+                }
+                for c in tried
+            ],
         },
         "arena_bytes": sum(lv.arena_bytes for lv in levels),
         "arena_lower_bound_bytes": sum(lv.lower_bound for lv in levels),

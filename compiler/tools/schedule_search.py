@@ -1,12 +1,16 @@
 """Choosing the schedule under a RAM budget (`mote compile --ram-budget BYTES`).
 
-The candidates are the unscheduled program and row tilings of attention and FFN with
-decreasing tile heights: fewer rows per tile means less RAM (the L x L scores and L x 4d
-intermediates shrink to rows x L and rows x 4d) and a little more work (slices, concatenation,
-per-tile call overhead). The search takes the candidates from the fastest and keeps the first
-whose planned RAM (the planned arena plus the model's input and output buffers) fits the
-budget; without a budget, the budget is the target's RAM less its stack reservation. When
-none fits, compilation fails with the smallest figure any candidate achieved.
+The candidates are the unscheduled program and row tilings (embedding stage, layers,
+attention and FFN) of decreasing tile heights: fewer rows per tile means less RAM (the L x L
+scores and L x 4d intermediates shrink to rows x L and rows x 4d) and usually a little more
+work (slices, per-tile calls, register blocks that rows no longer fill). Each candidate is
+lowered and planned; its planned RAM is the arena plus the model's input and output buffers,
+and its cost the static cycle estimate of the lowered program from the target's instruction
+costs (compiler/backend/cost_estimate.py). The search keeps the cheapest candidate that fits the
+budget; it walks the candidates from the largest tiles and stops once a fitting candidate
+costs more than the best one found (costs rise as tiles shrink). Without a budget, the budget
+is the target's RAM less its stack reservation. When nothing fits, compilation fails with the
+smallest figure any candidate achieved.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from dataclasses import dataclass
 
 from xdsl.dialects.builtin import ModuleOp
 
+from compiler.backend.cost_estimate import estimate_cycles
 from compiler.backend.footprint import tensor_bytes
 from compiler.backend.memory_check import check_memory
+from compiler.backend.target import Target
 from compiler.errors import MoteError
 from compiler.reference.interpreter import entry_function
 from compiler.tools.pipeline import LOWERING_PIPELINE, run_pipeline
@@ -46,30 +52,38 @@ class Candidate:
     rows: int | None
     planned_ram_bytes: int
     arena_bytes: int
+    estimated_cycles: int
 
 
-def evaluate(module: ModuleOp, rows: int | None) -> Candidate:
+def evaluate(module: ModuleOp, rows: int | None, target: Target) -> Candidate:
     trial = module.clone()
     spec = ",".join(p for p in (schedule_pipeline(rows), LOWERING_PIPELINE) if p)
     run_pipeline(trial, spec)
     arena = sum(level.arena_bytes for level in check_memory(trial))
-    return Candidate(rows, arena + io_bytes(module), arena)
+    return Candidate(rows, arena + io_bytes(module), arena, estimate_cycles(trial, target).cycles)
 
 
 def choose_schedule(
-    module: ModuleOp, budget: int, candidates: Sequence[int | None] = ROW_CANDIDATES
+    module: ModuleOp, budget: int, target: Target, candidates: Sequence[int | None] = ROW_CANDIDATES
 ) -> tuple[Candidate, list[Candidate]]:
-    """The fastest candidate whose planned RAM fits `budget`, and every candidate evaluated."""
+    """The cheapest candidate whose planned RAM fits `budget`, and every candidate evaluated."""
     tried: list[Candidate] = []
+    best: Candidate | None = None
     for rows in candidates:
-        c = evaluate(module, rows)
+        c = evaluate(module, rows, target)
         tried.append(c)
-        if c.planned_ram_bytes <= budget:
-            return c, tried
-    best = min(tried, key=lambda c: c.planned_ram_bytes)
+        if c.planned_ram_bytes > budget:
+            continue
+        if best is not None and c.estimated_cycles > best.estimated_cycles:
+            break
+        if best is None or c.estimated_cycles < best.estimated_cycles:
+            best = c
+    if best is not None:
+        return best, tried
+    smallest = min(tried, key=lambda c: c.planned_ram_bytes)
     raise MoteError(
         f"no schedule fits the RAM budget of {budget} bytes: the smallest planned RAM is "
-        f"{best.planned_ram_bytes} bytes (arena {best.arena_bytes} + inputs/outputs "
-        f"{best.planned_ram_bytes - best.arena_bytes}), with attention and FFN in tiles of "
-        f"{best.rows} rows"
+        f"{smallest.planned_ram_bytes} bytes (arena {smallest.arena_bytes} + inputs/outputs "
+        f"{smallest.planned_ram_bytes - smallest.arena_bytes}), with layers in tiles of "
+        f"{smallest.rows} rows"
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, UnitAttr
+from xdsl.dialects.builtin import ModuleOp, StringAttr, UnitAttr
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
@@ -61,6 +61,7 @@ class TileToLoops(ModulePass):
             constants: dict = {}  # type: ignore[type-arg]
             top = InsertPoint.at_start(block)
             kernels = [o for o in block.ops if isinstance(o, tile.KernelOp | tile.CopyOp)]
+            shared: dict[str, str] = {}  # one function per distinct kernel (see _outlined)
             fusions = _elementwise_fusions(kernels) if self.fuse else {}
             stores = permuted_stores(kernels) if self.fuse else {}
             absorbed = {p for f in fusions.values() for p in f.values()}
@@ -77,7 +78,7 @@ class TileToLoops(ModulePass):
                 if not generated and kernel.kind.data in runtime_calls.RUNTIME_KERNELS:  # type: ignore[union-attr]
                     runtime_calls.lower_call(LoopBuilder.before(kernel, top, constants), kernel, calls)
                 elif self.outline:
-                    _outlined(op, kernel, index, f, fusions.get(kernel, {}), stores.get(kernel))
+                    _outlined(op, kernel, index, f, fusions.get(kernel, {}), stores.get(kernel), shared)
                 else:
                     b = LoopBuilder.before(kernel, top, constants)
                     store = stores.get(kernel)
@@ -156,10 +157,13 @@ def _outlined(
     parent: func.FuncOp,
     fused: elementwise.Fused,
     store: PermutedStore | None = None,
+    shared: dict[str, str] | None = None,
 ) -> None:
     """Lowers `kernel` (with the producers it computes inline, or storing into the layout of
     the transposes that read it) into a new private function of the buffers it reads and
-    writes, and calls it in its place."""
+    writes, and calls it in its place. Kernels that are the same computation on buffers of the
+    same types (the tiles of a row-tiled layer, the layers of a model) share one function:
+    `shared` maps the text of a kernel's unlowered body to the function that computes it."""
     reads = [v for p in fused.values() for v in p.ins]
     operands = list(kernel.operands)
     if store is not None:
@@ -171,11 +175,9 @@ def _outlined(
     name = f"{parent.sym_name.data}_{index}_{kind}" + (f"_{hint}" if hint else "")
     body = Block(arg_types=[v.type for v in buffers])
     body.add_op(func.ReturnOp())
-    callee = func.FuncOp(name, ([v.type for v in buffers], []), Region(body), visibility="private")
+    callee = func.FuncOp("kernel", ([v.type for v in buffers], []), Region(body), visibility="private")
     callee.attributes[NOINLINE_ATTR] = UnitAttr()
     inside = dict(zip(buffers, body.args, strict=True))
-    for value, arg in inside.items():
-        arg.name_hint = value.name_hint
     # the kernel and its fused producers, cloned onto the function's arguments; a fused
     # producer's output buffer stands for its inline computation and is never read
     stand_ins: dict[SSAValue, SSAValue] = {}
@@ -190,6 +192,17 @@ def _outlined(
         clones[stand_ins[value]] = producer.clone(value_mapper=dict(mapping))
     clone = kernel.clone(value_mapper=dict(mapping))
     Rewriter.insert_op(clone, InsertPoint.at_start(body))
+    if shared is not None:
+        key = "\n".join([str(callee), *_fused_text(clones, body), repr(store.steps) if store else ""])
+        if key in shared:
+            for c in [*clones.values(), *body.ops]:
+                c.drop_all_references()
+            Rewriter.insert_op(func.CallOp(shared[key], buffers, []), InsertPoint.before(kernel))
+            return
+        shared[key] = name
+    callee.sym_name = StringAttr(name)
+    for value, arg in inside.items():
+        arg.name_hint = value.name_hint
     b = LoopBuilder.before(clone, InsertPoint.at_start(body), {})
     _lower(b, clone, clones, store.place(b, inside[store.dest]) if store is not None else None)
     body.erase_op(clone)
@@ -200,6 +213,17 @@ def _outlined(
         body.erase_op(s.owner, safe_erase=False)
     Rewriter.insert_op(callee, InsertPoint.after(parent))
     Rewriter.insert_op(func.CallOp(name, buffers, []), InsertPoint.before(kernel))
+
+
+def _fused_text(clones: dict[SSAValue, tile.KernelOp], body: Block) -> list[str]:
+    """The fused producers (not in the body: they are computed inside the kernel's loop), each
+    with the positions of its operands among the body's arguments and placeholders."""
+    values = [*body.args, *(op.results[0] for op in body.ops if isinstance(op, tile.AllocOp))]
+    position = {v: i for i, v in enumerate(values)}
+    return [
+        f"{c.kind.data} {c.attributes} {[position.get(v, -1) for v in c.operands]} -> {position[stand_in]}"
+        for stand_in, c in clones.items()
+    ]
 
 
 def _placeholder(value: SSAValue, body: Block) -> SSAValue:

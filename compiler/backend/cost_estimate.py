@@ -1,0 +1,127 @@
+"""A static cycle estimate of a lowered program, from the target's instruction costs: how
+`mote compile --ram-budget` ranks the schedules that fit without building or running them.
+
+After `tile-to-loops` every generated kernel is a loop nest with static bounds, so each op
+executes (product of its enclosing trip counts) times. An op is charged as the instruction it
+compiles to: `memref.load` a load, `memref.store` a store, `arith.muli` a multiplication (64-bit
+ones as the three multiplications and one `mulhu` that RV32 needs), divisions by a
+non-constant a division, other 32-bit arithmetic one ALU instruction (64-bit: two). Free: constants,
+sign/zero extensions and truncations (they fold into loads and stores) and `index` arithmetic
+(addressing, which the C compiler strength-reduces into pointer increments). A loop iteration
+costs an increment and a taken branch, a call two jumps plus one ALU instruction per argument.
+
+Calls into runtime_c's row-wise kernels (softmax, norms, ...) are charged their call overhead
+only: row tiling hands them the same rows in more calls, so their per-element work is the same
+for every schedule and does not change the ranking. The figure ranks schedules; it is not a
+measurement of the program (`mote run` measures instructions exactly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.dialects import arith, func, memref, scf
+from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, ModuleOp
+from xdsl.ir import Block, Operation, SSAValue
+
+from compiler.backend.target import Target
+from compiler.errors import MoteError
+
+FREE = (
+    arith.ConstantOp,
+    arith.ExtSIOp,
+    arith.ExtUIOp,
+    arith.TruncIOp,
+    arith.IndexCastOp,
+    scf.YieldOp,
+    func.ReturnOp,
+)
+DIVISIONS = (
+    arith.DivSIOp,
+    arith.DivUIOp,
+    arith.RemSIOp,
+    arith.RemUIOp,
+    arith.FloorDivSIOp,
+    arith.CeilDivSIOp,
+)
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    cycles: int
+    """Estimated cycles of the model's own code (generated loops and runtime call overheads)."""
+
+
+def estimate_cycles(module: ModuleOp, target: Target, entry: str | None = None) -> CostEstimate:
+    """The static estimate of the module's entry function (the first defined function, or
+    `entry`), with every outlined kernel it calls."""
+    functions = {f.sym_name.data: f for f in module.ops if isinstance(f, func.FuncOp)}
+    defined = [f for f in functions.values() if not f.is_declaration]
+    if not defined:
+        raise MoteError("cost estimate: the module defines no function")
+    main = functions[entry] if entry is not None else defined[0]
+    return CostEstimate(_Estimator(functions, target.costs).function(main))
+
+
+class _Estimator:
+    def __init__(self, functions: dict[str, func.FuncOp], costs: dict[str, int]) -> None:
+        self.functions = functions
+        self.c = costs
+        self.memo: dict[str, int] = {}
+
+    def function(self, f: func.FuncOp) -> int:
+        name = f.sym_name.data
+        if name not in self.memo:
+            self.memo[name] = self.block(f.body.block)
+        return self.memo[name]
+
+    def block(self, block: Block) -> int:
+        return sum(self.op(op) for op in block.ops)
+
+    def op(self, op: Operation) -> int:
+        c = self.c
+        if isinstance(op, FREE):
+            return 0
+        if isinstance(op, scf.ForOp):
+            trips = _trip_count(op)
+            return trips * (self.block(op.body.block) + c["alu"] + c["branch_taken"])
+        if isinstance(op, scf.IfOp):
+            branches = [self.block(r.block) for r in op.regions if r.blocks]
+            return c["branch_not_taken"] + max(branches, default=0)
+        if isinstance(op, func.CallOp):
+            callee = self.functions.get(op.callee.root_reference.data)
+            overhead = 2 * c["jump"] + len(op.arguments) * c["alu"]
+            if callee is None or callee.is_declaration:
+                return overhead  # a runtime kernel: see the module docstring
+            return overhead + self.function(callee)
+        if isinstance(op, memref.LoadOp):
+            return c["load"]
+        if isinstance(op, memref.StoreOp):
+            return c["store"]
+        if not op.results or isinstance(op.results[0].type, IndexType):
+            return 0  # addressing, views and windows
+        wide = _bits(op.results[0]) > 32
+        if isinstance(op, arith.MuliOp):
+            return 3 * c["mul"] + c["mulh"] if wide else c["mul"]
+        if isinstance(op, DIVISIONS):
+            return c["div"] * (2 if wide else 1)
+        if op.dialect_name() == "arith":
+            return c["alu"] * (2 if wide else 1)
+        return 0  # tile views, windows and allocations: no code
+
+
+def _bits(v: SSAValue) -> int:
+    t = v.type
+    return t.width.data if isinstance(t, IntegerType) else 32
+
+
+def _constant(v: SSAValue) -> int:
+    owner = v.owner
+    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr):
+        return owner.value.value.data
+    raise MoteError(f"cost estimate: a loop bound is not a constant ({v})")
+
+
+def _trip_count(loop: scf.ForOp) -> int:
+    lb, ub, step = _constant(loop.lb), _constant(loop.ub), _constant(loop.step)
+    return max(0, -(-(ub - lb) // step))
