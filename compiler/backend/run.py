@@ -5,7 +5,21 @@ protocol, runtime_c/README.md). On `qemu-user` targets the run also gives exact 
 counts, from the mote_icount QEMU plugin (one line per translation block: start address,
 instructions, executions), attributed to functions through the ELF symbol table. The model's
 count is the total minus the harness's functions (`_start`, `main`, `harness_*`, `mote_sys_*`),
-which call no library code, so everything else executed is the model's.
+which call no library code, so everything else executed is the model's. The plugin also counts
+which block followed which (`RunResult.edges`), from which compiler/backend/cycle_model.py
+knows exactly how often each conditional branch was taken.
+
+The contract for every counting runner (qemu-user here, unicorn in unicorn_run.py): a run
+fills `RunResult.blocks` and `RunResult.edges` in the same format.
+- `blocks`: one `Block(address, instructions, executions)` per distinct straight-line block
+  that ran (the emulator's translation block: `instructions` consecutive instructions from
+  `address`, each executed `executions` times). A block may start or end in the middle of a
+  basic block; blocks may overlap. Sorted by (address, instructions).
+- `edges`: one `Edge(source, target, count)` per distinct pair of block start addresses that
+  ran one right after the other: `count` times a block starting at `target` was the next block
+  after one starting at `source`. A conditional branch or jump only ends a block (it is never
+  in the middle of one). Sorted by (source, target). So the edges leaving a block add up to its
+  executions, except for the very last block of the run (one fewer).
 """
 
 from __future__ import annotations
@@ -58,6 +72,16 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Edge:
+    """Control passed `count` times from the block starting at `source` straight to the block
+    starting at `target` (a taken branch, a fall-through, a call, a return...)."""
+
+    source: int
+    target: int
+    count: int
+
+
+@dataclass(frozen=True)
 class ImageSizes:
     """Bytes of the program's sections (`size -A`), grouped as a memory budget reads them.
     `bss` includes `.noinit` (the harness's input, output and arena buffers on rv32)."""
@@ -92,6 +116,7 @@ class RunResult:
     instructions_per_function: Mapping[str, int] | None = field(default=None, hash=False)
     blocks: tuple[Block, ...] = ()
     stack_bytes: int | None = None
+    edges: tuple[Edge, ...] = ()  # which block followed which (see the module docstring)
 
 
 def run_model_binary(
@@ -102,10 +127,12 @@ def run_model_binary(
     counting = count and target.runner == "qemu-user"
     with tempfile.TemporaryDirectory(prefix="mote-run-") as tmp:
         counts_file = Path(tmp) / "blocks.txt"
+        edges_file = Path(tmp) / "edges.txt"
         if target.runner == "native":
             cmd = [str(exe)]
         elif target.runner == "qemu-user":
-            plugin = ["-plugin", f"{build_icount_plugin()},out={counts_file}"] if counting else []
+            plugin = ["-plugin", f"{build_icount_plugin()},out={counts_file},edges={edges_file}"]
+            plugin = plugin if counting else []
             cmd = [*target.emulator, *plugin, str(exe)]
         else:
             raise NotImplementedYet(f"the {target.runner} runner")
@@ -122,6 +149,7 @@ def run_model_binary(
         stderr = proc.stderr.decode(errors="replace")
         _check_status(exe, target, proc.returncode, stderr)
         blocks = _read_blocks(counts_file) if counting else ()
+        edges = _read_edges(edges_file) if counting else ()
     sizes = image_sizes(exe, target)
     if not counting:
         return RunResult(proc.stdout, stderr, seconds, sizes, stack_bytes=_stack_bytes(stderr, target))
@@ -138,6 +166,7 @@ def run_model_binary(
         instructions_per_function=MappingProxyType(per_function),
         blocks=blocks,
         stack_bytes=_stack_bytes(stderr, target),
+        edges=edges,
     )
 
 
@@ -181,6 +210,18 @@ def _read_blocks(path: Path) -> tuple[Block, ...]:
         address, n, executions = line.split()
         blocks.append(Block(int(address, 16), int(n), int(executions)))
     return tuple(blocks)
+
+
+def _read_edges(path: Path) -> tuple[Edge, ...]:
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        raise RunError(f"the instruction-count plugin wrote no {path}") from None
+    edges = []
+    for line in lines:
+        source, target, count = line.split()
+        edges.append(Edge(int(source, 16), int(target, 16), int(count)))
+    return tuple(edges)
 
 
 def is_harness_function(name: str) -> bool:
