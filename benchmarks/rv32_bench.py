@@ -53,10 +53,15 @@ class Figures:
     arena_bytes: int
     arena_lower_bound_bytes: int
     compile_seconds: float
+    cycles: int = 0  # the target's cycle model (docs/cycle_model.md); 0 where not counted
 
     @property
     def per_mac(self) -> float | None:
         return self.instructions / self.macs if self.macs else None
+
+    @property
+    def macs_per_cycle(self) -> float | None:
+        return self.macs / self.cycles if self.macs and self.cycles else None
 
 
 def bench(name: str, target: str, seq_len: int, work: Path) -> Figures:
@@ -93,6 +98,7 @@ def bench(name: str, target: str, seq_len: int, work: Path) -> Figures:
         int(report["arena_bytes"]),  # type: ignore[arg-type]
         int(report["arena_lower_bound_bytes"]),  # type: ignore[arg-type]
         seconds,
+        int(run.get("cycles", 0)),
     )
 
 
@@ -103,6 +109,8 @@ def print_figures(f: Figures, target: str) -> None:
         ("instructions (model run)", f"{f.instructions:,}"),
         ("MACs", f"{f.macs:,}"),
         ("instructions per MAC", per_mac),
+        ("cycles (model run)", f"{f.cycles:,}" if f.cycles else "-"),
+        ("MACs per cycle", f"{f.macs_per_cycle:.3f}" if f.macs_per_cycle else "-"),
         ("code (.text)", f"{f.text_bytes:,} B"),
         ("flash (.text + .rodata)", f"{f.flash_bytes:,} B"),
         ("static RAM (.data + .bss)", f"{f.static_ram_bytes:,} B"),
@@ -123,9 +131,9 @@ def table(figures: list[Figures], target: str, seq_len: int) -> str:
         f"Measured on {target} (zoo models at {seq_len} tokens), `python -m benchmarks.rv32_bench --all "
         f"--target {target}`.",
         "",
-        "| model | MACs | instructions | instr/MAC | Deeploy Generic | mote / Deeploy | .text | flash | "
-        "peak RAM | arena (lower bound) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | MACs | instructions | instr/MAC | cycles | MAC/cycle | Deeploy Generic | mote / Deeploy | "
+        ".text | flash | peak RAM | arena (lower bound) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for f in figures:
         peer = DEEPLOY_PEER_INSTRUCTIONS.get(f.name)
@@ -134,6 +142,8 @@ def table(figures: list[Figures], target: str, seq_len: int) -> str:
             f"{f.macs:,}",
             f"{f.instructions:,}",
             f"{f.per_mac:.2f}" if f.per_mac else "-",
+            f"{f.cycles:,}" if f.cycles else "-",
+            f"{f.macs_per_cycle:.3f}" if f.macs_per_cycle else "-",
             f"{peer:,}" if peer else "-",
             f"{f.instructions / peer:.2f}" if peer else "-",
             f"{f.text_bytes:,}",

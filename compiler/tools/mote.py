@@ -175,7 +175,15 @@ def _read_report(directory: Path) -> dict[str, object]:
 
 
 def _print_run(run: dict[str, object]) -> None:
-    for key in ("instructions_model", "instructions_total", "stack_bytes", "peak_ram_bytes", "wall_seconds"):
+    keys = (
+        "instructions_model",
+        "instructions_total",
+        "cycles",
+        "stack_bytes",
+        "peak_ram_bytes",
+        "wall_seconds",
+    )
+    for key in keys:
         if key in run:
             print(f"  {key:20} {run[key]}")
 
@@ -183,7 +191,8 @@ def _print_run(run: dict[str, object]) -> None:
 def _print_report(report: dict[str, object]) -> None:
     for key, value in report.items():
         if key == "run" and isinstance(value, dict):
-            value = {k: v for k, v in value.items() if k != "instructions_per_function"}
+            hidden = ("instructions_per_function", "cycles_per_function", "cycle_breakdown")
+            value = {k: v for k, v in value.items() if k not in hidden}
         if key == "arena" and isinstance(value, dict):
             value = {
                 level: f"{v['planned_bytes']} bytes planned, lower bound {v['lower_bound_bytes']}, "

@@ -3,7 +3,10 @@
 The runner is the target's (the report names it): the host program, or the rv32 ELF under
 qemu-riscv32 with exact instruction counts. `--reference` runs the qtfm program in the
 reference interpreter instead (the golden model). Figures measured by the run (instructions,
-per function, stack high-water mark, peak RAM) are added to `report.json` under `run`.
+per function, stack high-water mark, peak RAM) are added to `report.json` under `run`, and,
+where the runner counts blocks and edges, the cycles of the target's cycle model
+(compiler/backend/cycle_model.py, docs/cycle_model.md): `cycles` (the model's), `cycles_total`,
+`cycles_per_function` and `cycle_breakdown` (the model's cycles by class: events and cycles).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Attribute
 
+from compiler.backend.cycle_model import CycleCounts
 from compiler.backend.harness_io import input_bytes, output_arrays
 from compiler.backend.run import RunResult
 from compiler.errors import MoteError
@@ -97,6 +101,7 @@ def _interpreter(module: ModuleOp, weights: dict[str, np.ndarray]) -> Execute:
 def _program(directory: Path, report: dict[str, object], f: func.FuncOp) -> Execute:
     """Runs the built program: inputs as raw little-endian bytes in, outputs out (runtime_c's
     harness protocol), with the figures of the first sample's run."""
+    from compiler.backend.cycle_model import Program
     from compiler.backend.run import run_model_binary
     from compiler.backend.target import load_target
 
@@ -104,14 +109,34 @@ def _program(directory: Path, report: dict[str, object], f: func.FuncOp) -> Exec
     exe = directory / str(report["program"])
     in_types = list(f.function_type.inputs.data)
     out_types = list(f.function_type.outputs.data)
+    program: Program | None = None  # the decoded ELF, for the cycle model
+    noted = False
 
     def execute(ints: list[np.ndarray]) -> tuple[list[np.ndarray], dict[str, object]]:
+        nonlocal program, noted
         checked = [check_input(i, t, x) for i, (x, t) in enumerate(zip(ints, in_types, strict=True))]
         result = run_model_binary(exe, target, input_bytes(checked, in_types))
         outs = output_arrays(result.output_bytes, out_types)
-        return outs, _figures(result)
+        figures = _figures(result)
+        if result.blocks and not result.edges:
+            if not noted:
+                print(f"mote: note: no cycles: the {target.runner} runner counted no edges", file=sys.stderr)
+            noted = True
+        elif result.blocks:
+            program = program or Program(exe, target)
+            figures.update(_cycle_figures(program.count(result.blocks, result.edges)))
+        return outs, figures
 
     return execute
+
+
+def _cycle_figures(counts: CycleCounts) -> dict[str, object]:
+    return {
+        "cycles": counts.model,
+        "cycles_total": counts.total,
+        "cycles_per_function": dict(counts.per_function),
+        "cycle_breakdown": {k: {"events": v.events, "cycles": v.cycles} for k, v in counts.breakdown.items()},
+    }
 
 
 def _figures(result: RunResult) -> dict[str, object]:
