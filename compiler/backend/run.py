@@ -124,6 +124,10 @@ def run_model_binary(
 ) -> RunResult:
     """Runs `exe` (from build_model) once on `input_bytes`; counts instructions if it can."""
     exe = exe.resolve()
+    if target.runner == "unicorn":
+        from compiler.backend.unicorn_run import run_unicorn
+
+        return run_unicorn(exe, target, input_bytes, count, timeout)
     counting = count and target.runner == "qemu-user"
     with tempfile.TemporaryDirectory(prefix="mote-run-") as tmp:
         counts_file = Path(tmp) / "blocks.txt"

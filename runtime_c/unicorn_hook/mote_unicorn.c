@@ -1,0 +1,754 @@
+/* mote_unicorn.c: runs an rv32 program of mote's rv32imc-xcv target on the unicorn engine,
+ * executing the CORE-V (Xpulp) instructions that unicorn does not know, and counting executed
+ * instructions exactly per translation block. Loaded by compiler/backend/unicorn_run.py through
+ * ctypes; built with the host cc against the libunicorn.so.2 and headers of the `unicorn` wheel.
+ *
+ * - Memory: the caller maps each memory level of the target (mote_uc_map) with host buffers
+ *   (uc_mem_map_ptr), so that the hooks below reach guest memory without unicorn calls.
+ * - UC_HOOK_BLOCK: one call per executed translation block with its start address and size in
+ *   bytes; the instruction count of a block is decoded once (RVC instructions are 2 bytes, the
+ *   rest 4) and executions are counted in a hash table keyed by (address, size), as QEMU's
+ *   TCG plugin counts them (runtime_c/qemu_plugin/mote_icount.c).
+ * - UC_HOOK_INTR: every custom-0/1/2/3 opcode raises intno 2 (illegal instruction) with the PC
+ *   already advanced past it (unicorn adds 4); the hook reads the word at pc - 4, executes it
+ *   (writes rd, and rs1 for post-increment forms; sets the PC for taken cv.beqimm/cv.bneimm)
+ *   and returns. The translation block that ends with it has already counted it. `ecall`
+ *   (intno 8, 9 or 11) implements the Linux system calls of runtime_c/rv32/syscalls.c:
+ *   63 read (stdin from a buffer), 64 write (fds 1 and 2 to buffers), 93/94 exit.
+ * Implemented: xcvmem, xcvbi, xcvalu, xcvmac and xcvsimd except the complex-number and
+ * .div2/4/8 forms; anything else stops the run with a message naming the word and its address.
+ * Semantics: CV32E40P user manual ("CORE-V Instruction Set Extensions") and its RTL; encodings
+ * as LLVM 19 emits them (CV32E40Pv2). runtime_c/include/xpulp.h has a portable C twin of the
+ * instructions mote emits on purpose; tests/runtime/test_xpulp.py compares the two. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicorn/unicorn.h>
+
+#define MAX_REGIONS 8
+#define SYS_READ 63
+#define SYS_WRITE 64
+#define SYS_EXIT 93
+#define SYS_EXIT_GROUP 94
+#define ENOSYS_ 38
+#define EBADF_ 9
+#define EFAULT_ 14
+
+enum { RUN_EXITED = 0, RUN_FAULT = 1, RUN_TIMEOUT = 2, RUN_STOPPED = 3 };
+
+struct region {
+    uint32_t base;
+    uint32_t size;
+    uint8_t *host;
+    int writable;
+};
+
+struct block {
+    uint32_t address;
+    uint32_t size;      /* bytes */
+    uint32_t insns;     /* instructions */
+    uint32_t used;
+    uint64_t executions;
+};
+
+struct buffer {
+    uint8_t *data;
+    size_t len, cap;
+};
+
+typedef struct mote_uc {
+    uc_engine *uc;
+    struct region regions[MAX_REGIONS];
+    int n_regions;
+    struct block *table;  /* open addressing, power-of-two capacity */
+    size_t table_cap, table_used;
+    struct block *last;   /* the previous block: loops hit it again */
+    const uint8_t *input;
+    size_t input_len, input_pos;
+    struct buffer out[3]; /* index 1 stdout, 2 stderr */
+    int exited, exit_status, failed;
+    uint64_t custom_executed;
+    char message[512];
+} mote_uc;
+
+static void fail(mote_uc *m, const char *fmt, ...) {
+    if (!m->failed) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(m->message, sizeof m->message, fmt, ap);
+        va_end(ap);
+        m->failed = 1;
+    }
+    uc_emu_stop(m->uc);
+}
+
+/* Host pointer to guest bytes [addr, addr + n), or NULL if they are not all in one region
+ * (or, for a write, not in a writable one). */
+static uint8_t *guest(mote_uc *m, uint32_t addr, uint32_t n, int write) {
+    for (int i = 0; i < m->n_regions; i++) {
+        struct region *r = &m->regions[i];
+        if (addr >= r->base && (uint64_t)addr - r->base + n <= r->size) {
+            if (write && !r->writable) {
+                return NULL;
+            }
+            return r->host + (addr - r->base);
+        }
+    }
+    return NULL;
+}
+
+/* ---- Instruction counts per block ---------------------------------------------------------- */
+
+static int grow_table(mote_uc *m) {
+    size_t cap = m->table_cap ? 2 * m->table_cap : 4096;
+    struct block *t = calloc(cap, sizeof *t);
+    if (t == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < m->table_cap; i++) {
+        struct block *b = &m->table[i];
+        if (!b->used) {
+            continue;
+        }
+        size_t h = ((size_t)b->address * 0x9e3779b1u ^ b->size) & (cap - 1);
+        while (t[h].used) {
+            h = (h + 1) & (cap - 1);
+        }
+        t[h] = *b;
+    }
+    free(m->table);
+    m->table = t;
+    m->table_cap = cap;
+    m->last = NULL;
+    return 0;
+}
+
+static uint32_t count_insns(mote_uc *m, uint32_t address, uint32_t size) {
+    const uint8_t *code = guest(m, address, size, 0);
+    if (code == NULL) {
+        fail(m, "executed a block at %#" PRIx32 " (%" PRIu32 " bytes) outside the program's memory", address,
+             size);
+        return 0;
+    }
+    uint32_t n = 0, off = 0;
+    while (off < size) {
+        off += (code[off] & 3) == 3 ? 4 : 2;
+        n++;
+    }
+    return n;
+}
+
+static void on_block(uc_engine *uc, uint64_t address64, uint32_t size, void *user) {
+    (void)uc;
+    mote_uc *m = user;
+    uint32_t address = (uint32_t)address64;
+    struct block *b = m->last;
+    if (b != NULL && b->address == address && b->size == size) {
+        b->executions++;
+        return;
+    }
+    if (2 * (m->table_used + 1) > m->table_cap && grow_table(m) != 0) {
+        fail(m, "out of memory counting blocks");
+        return;
+    }
+    size_t h = ((size_t)address * 0x9e3779b1u ^ size) & (m->table_cap - 1);
+    while (m->table[h].used && (m->table[h].address != address || m->table[h].size != size)) {
+        h = (h + 1) & (m->table_cap - 1);
+    }
+    b = &m->table[h];
+    if (!b->used) {
+        b->used = 1;
+        b->address = address;
+        b->size = size;
+        b->insns = count_insns(m, address, size);
+        m->table_used++;
+    }
+    b->executions++;
+    m->last = b;
+}
+
+/* ---- Registers ---------------------------------------------------------------------------- */
+
+static uint32_t reg(mote_uc *m, unsigned r) {
+    uint32_t v = 0;
+    if (r != 0) {
+        uc_reg_read(m->uc, UC_RISCV_REG_X0 + (int)r, &v);
+    }
+    return v;
+}
+
+static void set_reg(mote_uc *m, unsigned r, uint32_t v) {
+    if (r != 0) {
+        uc_reg_write(m->uc, UC_RISCV_REG_X0 + (int)r, &v);
+    }
+}
+
+static int32_t sext(uint32_t x, int bits) {
+    uint32_t sign = 1u << (bits - 1);
+    x &= (bits == 32) ? 0xffffffffu : ((1u << bits) - 1u);
+    return (int32_t)(x ^ sign) - (int32_t)sign;
+}
+
+/* ---- Memory accesses of xcvmem ------------------------------------------------------------- */
+
+/* kind: 0 lb, 1 lh, 2 lw, 4 lbu, 5 lhu (the funct3 of the immediate forms). */
+static int load(mote_uc *m, uint32_t pc, uint32_t addr, int kind, uint32_t *out) {
+    uint32_t n = 1u << (kind & 3);
+    const uint8_t *p = guest(m, addr, n, 0);
+    if (p == NULL || (kind & 3) == 3 || kind > 5) {
+        fail(m, "CORE-V load of %" PRIu32 " bytes at %#" PRIx32 " outside the program's memory (pc %#" PRIx32 ")",
+             n, addr, pc);
+        return -1;
+    }
+    uint32_t v = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        v |= (uint32_t)p[i] << (8 * i);
+    }
+    *out = kind & 4 ? v : (uint32_t)sext(v, (int)(8 * n));
+    return 0;
+}
+
+/* size_log2: 0 byte, 1 halfword, 2 word. */
+static int store(mote_uc *m, uint32_t pc, uint32_t addr, int size_log2, uint32_t v) {
+    uint32_t n = 1u << size_log2;
+    uint8_t *p = guest(m, addr, n, 1);
+    if (p == NULL) {
+        fail(m, "CORE-V store of %" PRIu32 " bytes at %#" PRIx32
+             " outside the program's writable memory (pc %#" PRIx32 ")", n, addr, pc);
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+    return 0;
+}
+
+/* ---- Scalar ALU helpers --------------------------------------------------------------------- */
+
+static uint32_t shift_right(uint32_t x, unsigned s, int arith) {
+    s &= 31;
+    if (arith) {
+        int32_t v = (int32_t)x;
+        return (uint32_t)(v < 0 ? ~(~v >> s) : v >> s);
+    }
+    return x >> s;
+}
+
+static uint32_t round_of(unsigned s) {
+    return (1u << (s & 31)) >> 1;
+}
+
+static uint32_t clip(uint32_t x, uint32_t hi, int is_unsigned) {
+    int32_t v = (int32_t)x, h = (int32_t)hi, lo = is_unsigned ? 0 : -h - 1;
+    return (uint32_t)(v <= lo ? lo : v >= h ? h : v);
+}
+
+/* ---- SIMD (xcvsimd) ------------------------------------------------------------------------- */
+
+static uint32_t lane(uint32_t x, int i, int w) {
+    return (x >> (w * i)) & ((1u << w) - 1u);
+}
+
+static uint32_t replicate(uint32_t e, int w) {
+    e &= (1u << w) - 1u;
+    return w == 8 ? e * 0x01010101u : e | e << 16;
+}
+
+/* funct5 of the F = 0 group; returns 0 and sets *rd_out, or -1 if not implemented. */
+static int simd(uint32_t insn, uint32_t a, uint32_t b_reg, uint32_t rd_old, uint32_t *rd_out) {
+    unsigned funct5 = insn >> 27, f = (insn >> 26) & 1, bit25 = (insn >> 25) & 1;
+    unsigned f3 = (insn >> 12) & 7, rs2 = (insn >> 20) & 31;
+    int w = (f3 & 1) ? 8 : 16, n = 32 / w;
+    uint32_t mask = (1u << w) - 1u;
+    uint32_t imm6 = rs2 << 1 | bit25;
+    uint32_t r = 0;
+
+    /* Operations with their own operand forms. */
+    if (f == 0 && funct5 == 0x17) { /* extract, extractu, insert: f3 000/001/010/011/100/101 */
+        int lanes = (f3 & 1) ? 4 : 2, idx = (int)(imm6 & (uint32_t)(lanes - 1));
+        int wl = (f3 & 1) ? 8 : 16;
+        uint32_t e = lane(a, idx, wl);
+        switch (f3 >> 1) {
+        case 0: *rd_out = (uint32_t)sext(e, wl); return 0;
+        case 1: *rd_out = e; return 0;
+        case 2: {
+            uint32_t lm = ((1u << wl) - 1u) << (wl * idx);
+            *rd_out = (rd_old & ~lm) | ((a << (wl * idx)) & lm);
+            return 0;
+        }
+        default: return -1;
+        }
+    }
+    if (f == 0 && funct5 >= 0x18 && funct5 <= 0x1b) { /* shuffle.h/.b, shuffle.sci.h, shufflei*.sci.b */
+        uint32_t sel;
+        if (f3 == 0 || f3 == 1) {
+            if (funct5 != 0x18 || bit25) return -1;
+            sel = b_reg;
+        } else if (f3 == 6 && funct5 == 0x18) {
+            sel = (imm6 & 1) | ((imm6 >> 1) & 1) << 16;
+            w = 16, n = 2, mask = 0xffff;
+        } else if (f3 == 7) {
+            sel = (imm6 & 3) | ((imm6 >> 2) & 3) << 8 | ((imm6 >> 4) & 3) << 16 | (funct5 & 3u) << 24;
+            w = 8, n = 4, mask = 0xff;
+        } else {
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            r |= lane(a, (int)(lane(sel, i, w) & (uint32_t)(n - 1)), w) << (w * i);
+        }
+        *rd_out = r;
+        return 0;
+    }
+    if (f == 0 && funct5 == 0x1c) { /* shuffle2.h/.b */
+        if (f3 > 1 || bit25) return -1;
+        for (int i = 0; i < n; i++) {
+            uint32_t s = lane(b_reg, i, w);
+            uint32_t src = (s & (uint32_t)n) ? a : rd_old;
+            r |= lane(src, (int)(s & (uint32_t)(n - 1)), w) << (w * i);
+        }
+        *rd_out = r;
+        return 0;
+    }
+    if (f == 0 && funct5 == 0x1e) { /* pack (bit25 0), pack.h (bit25 1) */
+        if (f3 != 0) return -1;
+        *rd_out = bit25 ? (a & 0xffff0000u) | (b_reg >> 16) : (a << 16) | (b_reg & 0xffffu);
+        return 0;
+    }
+    if (f == 0 && funct5 == 0x1f) { /* packlo.b (bit25 0), packhi.b (bit25 1) */
+        if (f3 != 1) return -1;
+        uint32_t pair = (a & 0xffu) << 8 | (b_reg & 0xffu);
+        *rd_out = bit25 ? (rd_old & 0x0000ffffu) | pair << 16 : (rd_old & 0xffff0000u) | pair;
+        return 0;
+    }
+    if (f == 0 && funct5 == 0x0e) { /* abs.h/.b */
+        if (f3 > 1 || rs2 != 0 || bit25) return -1;
+        for (int i = 0; i < n; i++) {
+            int32_t x = sext(lane(a, i, w), w);
+            r |= ((uint32_t)(x < 0 ? -x : x) & mask) << (w * i);
+        }
+        *rd_out = r;
+        return 0;
+    }
+
+    /* Binary lane-wise operations, dot products and comparisons: the second operand. */
+    if (f3 == 2 || f3 == 3) return -1;
+    int zext_imm = f == 0 ? (funct5 == 0x03 || funct5 == 0x05 || funct5 == 0x07 || funct5 == 0x10 ||
+                             funct5 == 0x13)
+                          : (funct5 >= 0x06 && funct5 <= 0x09);
+    uint32_t op2;
+    if ((f3 & 6) == 6) {
+        op2 = replicate(zext_imm ? imm6 : (uint32_t)sext(imm6, 6), w);
+    } else {
+        if (bit25) return -1;
+        op2 = (f3 & 4) ? replicate(b_reg, w) : b_reg;
+    }
+
+    if (f == 0 && funct5 >= 0x10 && funct5 <= 0x15) { /* dot products */
+        unsigned kind = funct5 - 0x10;                 /* 0 up, 1 usp, 2 sp; +3 accumulating */
+        unsigned signs = kind % 3;
+        uint32_t sum = kind >= 3 ? rd_old : 0;
+        for (int i = 0; i < n; i++) {
+            uint32_t ea = lane(a, i, w), eb = lane(op2, i, w);
+            int64_t x = signs == 2 ? sext(ea, w) : (int64_t)ea;
+            int64_t y = signs == 0 ? (int64_t)eb : sext(eb, w);
+            sum += (uint32_t)(uint64_t)(x * y);
+        }
+        *rd_out = sum;
+        return 0;
+    }
+
+    for (int i = 0; i < n; i++) {
+        uint32_t ea = lane(a, i, w), eb = lane(op2, i, w), e;
+        int32_t sa = sext(ea, w), sb = sext(eb, w);
+        if (f == 0) {
+            unsigned sh = eb & (uint32_t)(w - 1);
+            switch (funct5) {
+            case 0x00: e = ea + eb; break;
+            case 0x01: e = ea - eb; break;
+            case 0x02: e = (uint32_t)(sext((ea + eb) & mask, w) >> 1); break;
+            case 0x03: e = ((ea + eb) & mask) >> 1; break;
+            case 0x04: e = sa < sb ? ea : eb; break;
+            case 0x05: e = ea < eb ? ea : eb; break;
+            case 0x06: e = sa > sb ? ea : eb; break;
+            case 0x07: e = ea > eb ? ea : eb; break;
+            case 0x08: e = ea >> sh; break;
+            case 0x09: e = (uint32_t)(sa >> sh); break;
+            case 0x0a: e = ea << sh; break;
+            case 0x0b: e = ea | eb; break;
+            case 0x0c: e = ea ^ eb; break;
+            case 0x0d: e = ea & eb; break;
+            default: return -1;
+            }
+        } else {
+            int c;
+            switch (funct5) {
+            case 0x00: c = ea == eb; break;
+            case 0x01: c = ea != eb; break;
+            case 0x02: c = sa > sb; break;
+            case 0x03: c = sa >= sb; break;
+            case 0x04: c = sa < sb; break;
+            case 0x05: c = sa <= sb; break;
+            case 0x06: c = ea > eb; break;
+            case 0x07: c = ea >= eb; break;
+            case 0x08: c = ea < eb; break;
+            case 0x09: c = ea <= eb; break;
+            default: return -1; /* complex-number and .divN forms */
+            }
+            e = c ? mask : 0;
+        }
+        r |= (e & mask) << (w * i);
+    }
+    *rd_out = r;
+    return 0;
+}
+
+/* ---- The CORE-V instruction at pc ----------------------------------------------------------- */
+
+/* Executes insn (at pc); 0 on success, -1 if it is not a CORE-V instruction implemented here
+ * (the caller reports it), -2 after a reported fault. */
+static int execute(mote_uc *m, uint32_t pc, uint32_t insn) {
+    unsigned opcode = insn & 0x7f, rd = (insn >> 7) & 31, f3 = (insn >> 12) & 7;
+    unsigned rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31, f7 = insn >> 25;
+    uint32_t a = reg(m, rs1), v;
+
+    switch (opcode) {
+    case 0x0b: /* custom-0: post-increment loads (immediate), cv.beqimm, cv.bneimm */
+        if (f3 == 6 || f3 == 7) {
+            int32_t imm5 = sext(rs2, 5);
+            uint32_t off = (insn >> 31) << 12 | ((insn >> 7) & 1) << 11 | ((insn >> 25) & 0x3f) << 5 |
+                           ((insn >> 8) & 0xf) << 1;
+            int taken = (a == (uint32_t)imm5) == (f3 == 6);
+            if (taken) {
+                uint32_t target = pc + (uint32_t)sext(off, 13);
+                uc_reg_write(m->uc, UC_RISCV_REG_PC, &target);
+            }
+            return 0;
+        }
+        if (f3 == 3) return -1; /* cv.elw */
+        if (load(m, pc, a, (int)f3, &v) != 0) return -2;
+        set_reg(m, rs1, a + (uint32_t)sext(insn >> 20, 12));
+        set_reg(m, rd, v);
+        return 0;
+
+    case 0x2b: /* custom-1 */
+        if (f3 <= 2) { /* post-increment stores (immediate) */
+            if (store(m, pc, a, (int)f3, reg(m, rs2)) != 0) return -2;
+            set_reg(m, rs1, a + (uint32_t)sext(f7 << 5 | rd, 12));
+            return 0;
+        }
+        if (f3 != 3) return -1; /* hardware loops */
+        {
+            uint32_t b = reg(m, rs2), d = reg(m, rd);
+            if (f7 < 0x10) { /* loads: bit 2 register-register, bit 3 unsigned, bits 1:0 size */
+                if ((f7 & 3) == 3 || ((f7 & 8) && (f7 & 3) == 2)) return -1;
+                int kind = (int)(f7 & 3) | ((f7 & 8) ? 4 : 0);
+                if (f7 & 4) {
+                    if (load(m, pc, a + b, kind, &v) != 0) return -2;
+                } else {
+                    if (load(m, pc, a, kind, &v) != 0) return -2;
+                    set_reg(m, rs1, a + b);
+                }
+                set_reg(m, rd, v);
+                return 0;
+            }
+            if (f7 >= 0x10 && f7 < 0x18) { /* stores: bit 2 register-register, bits 1:0 size */
+                if ((f7 & 3) == 3 || (f7 & 8)) return -1;
+                if (f7 & 4) {
+                    return store(m, pc, a + d, (int)(f7 & 3), b) != 0 ? -2 : 0;
+                }
+                if (store(m, pc, a, (int)(f7 & 3), b) != 0) return -2;
+                set_reg(m, rs1, a + d);
+                return 0;
+            }
+            switch (f7) {
+            case 0x28: v = (int32_t)a < 0 ? 0u - a : a; break;                /* cv.abs */
+            case 0x29: v = (int32_t)a <= (int32_t)b; break;                   /* cv.sle */
+            case 0x2a: v = a <= b; break;                                     /* cv.sleu */
+            case 0x2b: v = (int32_t)a < (int32_t)b ? a : b; break;            /* cv.min */
+            case 0x2c: v = a < b ? a : b; break;                              /* cv.minu */
+            case 0x2d: v = (int32_t)a < (int32_t)b ? b : a; break;            /* cv.max */
+            case 0x2e: v = a < b ? b : a; break;                              /* cv.maxu */
+            case 0x30: v = (uint32_t)sext(a, 16); break;                      /* cv.exths */
+            case 0x31: v = a & 0xffffu; break;                                /* cv.exthz */
+            case 0x32: v = (uint32_t)sext(a, 8); break;                       /* cv.extbs */
+            case 0x33: v = a & 0xffu; break;                                  /* cv.extbz */
+            case 0x38: v = clip(a, ((1u << rs2) - 1u) >> 1, 0); break;        /* cv.clip */
+            case 0x39: v = clip(a, ((1u << rs2) - 1u) >> 1, 1); break;        /* cv.clipu */
+            case 0x3a: v = clip(a, b & 0x7fffffffu, 0); break;                /* cv.clipr */
+            case 0x3b: v = clip(a, b & 0x7fffffffu, 1); break;                /* cv.clipur */
+            case 0x40: case 0x41: case 0x42: case 0x43:                       /* cv.add{u}{R}Nr */
+            case 0x44: case 0x45: case 0x46: case 0x47: {                     /* cv.sub{u}{R}Nr */
+                uint32_t s = (f7 & 4) ? d - a : d + a;
+                if (f7 & 2) s += round_of(b);
+                v = shift_right(s, b & 31, !(f7 & 1));
+                break;
+            }
+            case 0x48: v = d + a * b; break;                                  /* cv.mac */
+            case 0x49: v = d - a * b; break;                                  /* cv.msu */
+            default: return -1;
+            }
+            set_reg(m, rd, v);
+            return 0;
+        }
+
+    case 0x5b: { /* custom-2: addN/subN (f3 2/3), mul/mac 16x16 with shift (f3 4-7) */
+        uint32_t b = reg(m, rs2), d = reg(m, rd);
+        unsigned f2 = insn >> 30, is3 = (insn >> 25) & 31;
+        if (f3 == 2 || f3 == 3) {
+            uint32_t s = f3 == 2 ? a + b : a - b;
+            if (f2 & 2) s += round_of(is3);
+            v = shift_right(s, is3, !(f2 & 1));
+        } else if (f3 >= 4) {
+            int is_unsigned = f3 & 1, hh = f2 & 1, acc = f3 >= 6;
+            uint32_t x = hh ? a >> 16 : a & 0xffffu, y = hh ? b >> 16 : b & 0xffffu;
+            uint32_t p = is_unsigned ? x * y : (uint32_t)(sext(x, 16) * sext(y, 16));
+            uint32_t s = p + (acc ? d : 0) + ((f2 & 2) ? round_of(is3) : 0);
+            v = shift_right(s, is3, !is_unsigned);
+        } else {
+            return -1; /* xcvbitmanip */
+        }
+        set_reg(m, rd, v);
+        return 0;
+    }
+
+    case 0x7b: { /* custom-3: SIMD */
+        if (simd(insn, a, reg(m, rs2), reg(m, rd), &v) != 0) return -1;
+        set_reg(m, rd, v);
+        return 0;
+    }
+
+    default:
+        return -1;
+    }
+}
+
+/* ---- System calls ---------------------------------------------------------------------------- */
+
+static int append(struct buffer *b, const uint8_t *p, size_t n) {
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n) cap *= 2;
+        uint8_t *d = realloc(b->data, cap);
+        if (d == NULL) return -1;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static void syscall_(mote_uc *m) {
+    uint32_t nr = reg(m, 17), fd = reg(m, 10), addr = reg(m, 11), n = reg(m, 12);
+    int32_t ret;
+    switch (nr) {
+    case SYS_READ: {
+        if (fd != 0) {
+            ret = -EBADF_;
+            break;
+        }
+        size_t left = m->input_len - m->input_pos;
+        uint32_t k = n < left ? n : (uint32_t)left;
+        uint8_t *p = k ? guest(m, addr, k, 1) : NULL;
+        if (k && p == NULL) {
+            ret = -EFAULT_;
+            break;
+        }
+        if (k) memcpy(p, m->input + m->input_pos, k);
+        m->input_pos += k;
+        ret = (int32_t)k;
+        break;
+    }
+    case SYS_WRITE: {
+        if (fd != 1 && fd != 2) {
+            ret = -EBADF_;
+            break;
+        }
+        const uint8_t *p = n ? guest(m, addr, n, 0) : NULL;
+        if (n && p == NULL) {
+            ret = -EFAULT_;
+            break;
+        }
+        if (n && append(&m->out[fd], p, n) != 0) {
+            fail(m, "out of memory buffering the program's output");
+            return;
+        }
+        ret = (int32_t)n;
+        break;
+    }
+    case SYS_EXIT:
+    case SYS_EXIT_GROUP:
+        m->exited = 1;
+        m->exit_status = (int)(fd & 0xff);
+        uc_emu_stop(m->uc);
+        return;
+    default:
+        ret = -ENOSYS_;
+    }
+    set_reg(m, 10, (uint32_t)ret);
+}
+
+static void on_interrupt(uc_engine *uc, uint32_t intno, void *user) {
+    mote_uc *m = user;
+    uint32_t pc = 0;
+    uc_reg_read(uc, UC_RISCV_REG_PC, &pc);
+    if (intno == 8 || intno == 9 || intno == 11) {
+        syscall_(m);
+        return;
+    }
+    uint32_t at = pc - 4; /* unicorn advanced the PC by 4 */
+    if (intno != 2) {
+        fail(m, "trap %" PRIu32 " (RISC-V exception cause) at pc %#" PRIx32, intno, at);
+        return;
+    }
+    const uint8_t *p = guest(m, at, 2, 0);
+    uint32_t insn = p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 : 0;
+    if (p != NULL && (insn & 3) == 3) {
+        p = guest(m, at, 4, 0);
+        insn = p ? insn | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24 : 0;
+    }
+    if (p == NULL) {
+        fail(m, "illegal instruction at %#" PRIx32 ", outside the program's memory", at);
+        return;
+    }
+    if ((insn & 3) != 3) {
+        fail(m, "illegal instruction %#06" PRIx32 " at %#" PRIx32, insn, at);
+        return;
+    }
+    int r = execute(m, at, insn);
+    if (r == -1) {
+        fail(m, "illegal or unsupported instruction %#010" PRIx32 " at %#" PRIx32
+             " (not a CORE-V instruction this emulator implements)", insn, at);
+        return;
+    }
+    m->custom_executed++;
+}
+
+/* ---- The API used by unicorn_run.py ---------------------------------------------------------- */
+
+mote_uc *mote_uc_new(char *err, size_t err_len) {
+    mote_uc *m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    uc_err e = uc_open(UC_ARCH_RISCV, UC_MODE_RISCV32, &m->uc);
+    if (e != UC_ERR_OK) {
+        snprintf(err, err_len, "uc_open: %s", uc_strerror(e));
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Maps [base, base + size) (both multiples of 4 KiB) to zeroed host memory. 0 or a message. */
+const char *mote_uc_map(mote_uc *m, uint32_t base, uint32_t size, int writable, int executable) {
+    if (m->n_regions == MAX_REGIONS) return "too many memory regions";
+    uint8_t *host = calloc(1, size);
+    if (host == NULL) return "out of memory for guest memory";
+    uint32_t perms = UC_PROT_READ | (writable ? UC_PROT_WRITE : 0) | (executable ? UC_PROT_EXEC : 0);
+    uc_err e = uc_mem_map_ptr(m->uc, base, size, perms, host);
+    if (e != UC_ERR_OK) {
+        free(host);
+        return uc_strerror(e);
+    }
+    m->regions[m->n_regions++] = (struct region){base, size, host, writable};
+    return NULL;
+}
+
+/* Copies the bytes of a segment into guest memory; -1 if they are not inside one region. */
+int mote_uc_load(mote_uc *m, uint32_t addr, const uint8_t *data, uint32_t n) {
+    for (int i = 0; i < m->n_regions; i++) {
+        struct region *r = &m->regions[i];
+        if (addr >= r->base && (uint64_t)addr - r->base + n <= r->size) {
+            memcpy(r->host + (addr - r->base), data, n);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Runs from `entry` with sp = `sp` until the program exits. count: install the block hook.
+ * Returns RUN_EXITED, RUN_FAULT (message set), RUN_TIMEOUT or RUN_STOPPED. */
+int mote_uc_run(mote_uc *m, uint32_t entry, uint32_t sp, const uint8_t *input, size_t input_len, int count,
+                uint64_t timeout_us) {
+    uc_hook h_block, h_intr;
+    m->input = input;
+    m->input_len = input_len;
+    uc_reg_write(m->uc, UC_RISCV_REG_X2, &sp);
+    if (count && uc_hook_add(m->uc, &h_block, UC_HOOK_BLOCK, (void *)on_block, m, 1, 0) != UC_ERR_OK) {
+        snprintf(m->message, sizeof m->message, "uc_hook_add(UC_HOOK_BLOCK) failed");
+        return RUN_FAULT;
+    }
+    if (uc_hook_add(m->uc, &h_intr, UC_HOOK_INTR, (void *)on_interrupt, m, 1, 0) != UC_ERR_OK) {
+        snprintf(m->message, sizeof m->message, "uc_hook_add(UC_HOOK_INTR) failed");
+        return RUN_FAULT;
+    }
+    uc_err e = uc_emu_start(m->uc, entry, 0, timeout_us, 0);
+    m->input = NULL;
+    if (m->failed) return RUN_FAULT;
+    if (m->exited) return RUN_EXITED;
+    uint32_t pc = 0;
+    uc_reg_read(m->uc, UC_RISCV_REG_PC, &pc);
+    if (e != UC_ERR_OK) {
+        snprintf(m->message, sizeof m->message, "%s at pc %#" PRIx32, uc_strerror(e), pc);
+        return RUN_FAULT;
+    }
+    size_t timed_out = 0;
+    if (uc_query(m->uc, UC_QUERY_TIMEOUT, &timed_out) == UC_ERR_OK && timed_out) return RUN_TIMEOUT;
+    snprintf(m->message, sizeof m->message, "the program stopped without exiting at pc %#" PRIx32, pc);
+    return RUN_STOPPED;
+}
+
+int mote_uc_exit_status(const mote_uc *m) {
+    return m->exit_status;
+}
+
+const char *mote_uc_message(const mote_uc *m) {
+    return m->message;
+}
+
+uint64_t mote_uc_custom_executed(const mote_uc *m) {
+    return m->custom_executed;
+}
+
+/* The bytes the program wrote to fd 1 or 2. */
+const uint8_t *mote_uc_output(const mote_uc *m, int fd, size_t *len) {
+    if (fd != 1 && fd != 2) {
+        *len = 0;
+        return NULL;
+    }
+    *len = m->out[fd].len;
+    return m->out[fd].data;
+}
+
+size_t mote_uc_block_count(const mote_uc *m) {
+    return m->table_used;
+}
+
+/* Fills the arrays (mote_uc_block_count entries each) in table order; unicorn_run.py sorts. */
+void mote_uc_blocks(const mote_uc *m, uint32_t *address, uint32_t *insns, uint64_t *executions) {
+    size_t k = 0;
+    for (size_t i = 0; i < m->table_cap; i++) {
+        const struct block *b = &m->table[i];
+        if (b->used) {
+            address[k] = b->address;
+            insns[k] = b->insns;
+            executions[k] = b->executions;
+            k++;
+        }
+    }
+}
+
+void mote_uc_free(mote_uc *m) {
+    if (m == NULL) return;
+    uc_close(m->uc);
+    for (int i = 0; i < m->n_regions; i++) free(m->regions[i].host);
+    free(m->table);
+    free(m->out[1].data);
+    free(m->out[2].data);
+    free(m);
+}
