@@ -130,3 +130,30 @@ def test_ram_budget_chooses_the_fastest_schedule_that_fits(tmp_path: Path) -> No
     assert int(tight["arena_bytes"]) < planned  # type: ignore[arg-type]
     with pytest.raises(MoteError, match="no schedule fits the RAM budget of 1000 bytes: the smallest"):
         compile_model(qtfm, tmp_path / "d", "host", None, False, ram_budget=1000)
+
+
+def test_eight_bit_outputs_keep_the_residual_stream_in_the_output(tmp_path: Path) -> None:
+    """With `--output-bits 8` the row-tiled BERT writes its layers' outputs over their inputs
+    all the way into the model output (embedding stage, layers, last norm): bit-exact on the
+    host and rv32imc at a length the tiles do not divide, and the arena no longer holds the
+    residual stream (it is smaller than with 16-bit outputs)."""
+    seq = 20
+    model = save_model("bert-tiny", tmp_path / "m.onnx", seq)
+    calib = save_inputs("bert-tiny", tmp_path / "calib.npz", seq, seed=2)
+    inputs = save_inputs("bert-tiny", tmp_path / "inputs.npz", seq, n_samples=2, seed=1)
+    arenas = {}
+    for bits in (16, 8):
+        out = tmp_path / f"b{bits}"
+        options = {"precision": "int8", "tile_rows": 8, "output_bits": bits}
+        report = compile_model(model, out, "host", calib, False, **options)  # type: ignore[arg-type]
+        arenas[bits] = int(report["arena_bytes"])  # type: ignore[arg-type]
+    assert arenas[8] < arenas[16]
+    assert report["outputs"][0] == {"name": "last_hidden_state", "shape": [1, 20, 128], "type": "i8"}  # type: ignore[index]
+    run_model(tmp_path / "b8", inputs, tmp_path / "ref.npz", reference=True)
+    want = _outputs(tmp_path / "ref.npz")
+    run_model(tmp_path / "b8", inputs, tmp_path / "host.npz")
+    _same(_outputs(tmp_path / "host.npz"), want)
+    qtfm = tmp_path / "b8" / "model.mlir"
+    compile_model(qtfm, tmp_path / "rv", "rv32imc", None, False, tile_rows=8)
+    run_model(tmp_path / "rv", inputs, tmp_path / "rv.npz")
+    _same(_outputs(tmp_path / "rv.npz"), want)

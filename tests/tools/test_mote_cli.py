@@ -217,3 +217,25 @@ def test_zoo_lists_and_writes_models(tmp_path: Path) -> None:
     onnx.checker.check_model(onnx.load(tmp_path / "m.onnx"))
     assert np.load(tmp_path / "i.npz")["input_ids"].shape[-1] == 16
     _assert_clean_error(mote("zoo", "no-such-model", "-o", tmp_path / "x.onnx"), 1, "bert-tiny")
+
+
+def test_zoo_position_table_for_longer_sequences(tmp_path: Path) -> None:
+    """Synthetic models take a longer position table (to run past 512 tokens); the real
+    MiniLM does not, and a length beyond the table is a clear error."""
+    r = mote("zoo", "bert-tiny", "-o", tmp_path / "m.onnx", "--seq-len", "600", "--max-positions", "600")
+    assert r.returncode == 0, r.stderr
+    table = {i.name: i for i in onnx.load(tmp_path / "m.onnx").graph.initializer}
+    assert table["embeddings.position_embeddings.weight"].dims == [600, 128]
+    _assert_clean_error(mote("zoo", "bert-tiny", "-o", tmp_path / "x.onnx", "--seq-len", "600"), 1, "1..512")
+    r = mote("zoo", "minilm", "-o", tmp_path / "y.onnx", "--seq-len", "16", "--max-positions", "600")
+    _assert_clean_error(r, 1, "real weights", "512 positions")
+
+
+def test_output_bits_applies_to_float_models_only(tmp_path: Path) -> None:
+    r = mote("compile", ATTENTION / "network.onnx", "-o", tmp_path, "--calib", ATTENTION / "inputs.npz")
+    assert r.returncode == 0, r.stderr
+    r = mote(
+        "compile", ATTENTION / "network.onnx", "-o", tmp_path / "b", "--calib", ATTENTION / "inputs.npz",
+        "--output-bits", "8",
+    )  # fmt: skip
+    _assert_clean_error(r, 1, "network.onnx", "output width (8 bits)", "integer already")
