@@ -6,10 +6,11 @@ in unicorn, and runs it with a small C library (runtime_c/unicorn_hook/mote_unic
 with the host cc on first use and cached under build/unicorn_hook/) that executes the CORE-V
 instructions when unicorn traps on them, implements the Linux `ecall`s of
 runtime_c/rv32/syscalls.c (stdin from a buffer, stdout/stderr into buffers, exit) and counts
-executed translation blocks in C (no per-instruction Python). Its result is run.py's
-`RunResult`, with blocks, per-function and model instruction counts computed by run.py's own
-helpers, so figures from both runners compare directly (tests/backend/test_unicorn_run.py
-checks they are identical on code without custom instructions).
+executed translation blocks and the edges between them in C (no per-instruction Python). Its
+result is run.py's `RunResult`, with blocks, edges, per-function and model instruction counts
+computed by run.py's own helpers, so figures from both runners compare directly
+(tests/backend/test_unicorn_run.py checks they are identical on code without custom
+instructions).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from compiler.backend.build import CACHE_DIR, HOST_CC, RUNTIME_DIR, _try
 from compiler.backend.run import (
     RUN_TIMEOUT_SECONDS,
     Block,
+    Edge,
     RunError,
     RunResult,
     _check_status,
@@ -135,6 +137,10 @@ def _load_library(path: Path) -> ctypes.CDLL:
     lib.mote_uc_block_count.argtypes = [p]
     lib.mote_uc_blocks.restype = None
     lib.mote_uc_blocks.argtypes = [p, ctypes.POINTER(u32), ctypes.POINTER(u32), ctypes.POINTER(u64)]
+    lib.mote_uc_edge_count.restype = size
+    lib.mote_uc_edge_count.argtypes = [p]
+    lib.mote_uc_edges.restype = None
+    lib.mote_uc_edges.argtypes = [p, ctypes.POINTER(u32), ctypes.POINTER(u32), ctypes.POINTER(u64)]
     lib.mote_uc_free.restype = None
     lib.mote_uc_free.argtypes = [p]
     return lib
@@ -222,6 +228,7 @@ def run_unicorn(
             raise RunError(f"{exe} on {target.name} (unicorn): {message}{shown}")
         _check_status(exe, target, lib.mote_uc_exit_status(handle), stderr)
         blocks = _blocks(lib, handle) if count else ()
+        edges = _edges(lib, handle) if count else ()
     finally:
         lib.mote_uc_free(handle)
     sizes = image_sizes(exe, target)
@@ -240,6 +247,7 @@ def run_unicorn(
         instructions_per_function=MappingProxyType(per_function),
         blocks=blocks,
         stack_bytes=_stack_bytes(stderr, target),
+        edges=edges,
     )
 
 
@@ -287,3 +295,14 @@ def _blocks(lib: ctypes.CDLL, handle: int) -> tuple[Block, ...]:
         if e:
             merged[(a, i)] = merged.get((a, i), 0) + e
     return tuple(Block(a, i, e) for (a, i), e in sorted(merged.items()))
+
+
+def _edges(lib: ctypes.CDLL, handle: int) -> tuple[Edge, ...]:
+    """Which block followed which, merged by start addresses and sorted (run.py's contract)."""
+    n = lib.mote_uc_edge_count(handle)
+    source, target, count = (ctypes.c_uint32 * n)(), (ctypes.c_uint32 * n)(), (ctypes.c_uint64 * n)()
+    lib.mote_uc_edges(handle, source, target, count)
+    merged: dict[tuple[int, int], int] = {}
+    for s, t, c in zip(source, target, count, strict=True):
+        merged[(s, t)] = merged.get((s, t), 0) + c
+    return tuple(Edge(s, t, c) for (s, t), c in sorted(merged.items()))

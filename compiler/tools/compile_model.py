@@ -32,7 +32,7 @@ from compiler.tools.schedule_search import choose_schedule, schedule_pipeline
 REPORT = "report.json"
 MODEL_IR = "model.mlir"
 C_DIR = "c"
-TARGETS_WITH_C = ("host", "rv32imc")
+TARGETS_WITH_C = ("host", "rv32imc", "rv32imc-xcv")
 
 
 def compile_model(

@@ -7,7 +7,7 @@
     mote zoo NAME -o FILE.onnx [--seq-len N] [--inputs FILE.npz] [--calib FILE.npz]
 
 A compiled model directory holds `model.mlir`, `model.weights.npz` and `report.json`. Paths
-of the contract that are not built yet (rv32imc-xcv, benchmarks, compression) exit with
+of the contract that are not built yet (benchmarks, compression) exit with
 status 2 and say so; user errors exit with status 1 and one message.
 """
 

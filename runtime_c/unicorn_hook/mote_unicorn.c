@@ -8,7 +8,9 @@
  * - UC_HOOK_BLOCK: one call per executed translation block with its start address and size in
  *   bytes; the instruction count of a block is decoded once (RVC instructions are 2 bytes, the
  *   rest 4) and executions are counted in a hash table keyed by (address, size), as QEMU's
- *   TCG plugin counts them (runtime_c/qemu_plugin/mote_icount.c).
+ *   TCG plugin counts them (runtime_c/qemu_plugin/mote_icount.c). Which block followed which
+ *   (edges between block start addresses) is counted too: two successors cached in each
+ *   block's record, any others in a second hash table (the contract is in run.py's docstring).
  * - UC_HOOK_INTR: every custom-0/1/2/3 opcode raises intno 2 (illegal instruction) with the PC
  *   already advanced past it (unicorn adds 4); the hook reads the word at pc - 4, executes it
  *   (writes rd, and rs1 for post-increment forms; sets the PC for taken cv.beqimm/cv.bneimm)
@@ -48,10 +50,19 @@ struct region {
 
 struct block {
     uint32_t address;
-    uint32_t size;      /* bytes */
-    uint32_t insns;     /* instructions */
+    uint32_t size;  /* bytes */
+    uint32_t insns; /* instructions */
     uint32_t used;
     uint64_t executions;
+    uint32_t next[2]; /* start addresses of the first two successors seen, */
+    uint32_t n_next;  /* how many of next[] are set */
+    uint64_t next_count[2];
+};
+
+/* Successors beyond a block's first two, by (source, target) start address. */
+struct edge {
+    uint32_t from, to;
+    uint64_t count; /* 0: free slot */
 };
 
 struct buffer {
@@ -66,6 +77,9 @@ typedef struct mote_uc {
     struct block *table;  /* open addressing, power-of-two capacity */
     size_t table_cap, table_used;
     struct block *last;   /* the previous block: loops hit it again */
+    struct edge *edges;   /* open addressing, power-of-two capacity */
+    size_t edges_cap, edges_used;
+    int count_edges;
     const uint8_t *input;
     size_t input_len, input_pos;
     struct buffer out[3]; /* index 1 stdout, 2 stderr */
@@ -108,6 +122,7 @@ static int grow_table(mote_uc *m) {
     if (t == NULL) {
         return -1;
     }
+    struct block *last = NULL;
     for (size_t i = 0; i < m->table_cap; i++) {
         struct block *b = &m->table[i];
         if (!b->used) {
@@ -118,12 +133,65 @@ static int grow_table(mote_uc *m) {
             h = (h + 1) & (cap - 1);
         }
         t[h] = *b;
+        if (b == m->last) {
+            last = &t[h];
+        }
     }
     free(m->table);
     m->table = t;
     m->table_cap = cap;
-    m->last = NULL;
+    m->last = last;
     return 0;
+}
+
+static size_t edge_slot(const struct edge *table, size_t cap, uint32_t from, uint32_t to) {
+    size_t h = ((size_t)from * 0x9e3779b1u ^ (size_t)to * 0x85ebca77u) & (cap - 1);
+    while (table[h].count != 0 && (table[h].from != from || table[h].to != to)) {
+        h = (h + 1) & (cap - 1);
+    }
+    return h;
+}
+
+static void count_extra_edge(mote_uc *m, uint32_t from, uint32_t to) {
+    if (2 * (m->edges_used + 1) > m->edges_cap) {
+        size_t cap = m->edges_cap ? 2 * m->edges_cap : 1024;
+        struct edge *t = calloc(cap, sizeof *t);
+        if (t == NULL) {
+            fail(m, "out of memory counting edges");
+            return;
+        }
+        for (size_t i = 0; i < m->edges_cap; i++) {
+            if (m->edges[i].count != 0) {
+                t[edge_slot(t, cap, m->edges[i].from, m->edges[i].to)] = m->edges[i];
+            }
+        }
+        free(m->edges);
+        m->edges = t;
+        m->edges_cap = cap;
+    }
+    struct edge *e = &m->edges[edge_slot(m->edges, m->edges_cap, from, to)];
+    if (e->count == 0) {
+        e->from = from;
+        e->to = to;
+        m->edges_used++;
+    }
+    e->count++;
+}
+
+/* Control went from block p straight to the block starting at `to`. */
+static void count_edge(mote_uc *m, struct block *p, uint32_t to) {
+    for (uint32_t k = 0; k < p->n_next; k++) {
+        if (p->next[k] == to) {
+            p->next_count[k]++;
+            return;
+        }
+    }
+    if (p->n_next < 2) {
+        p->next[p->n_next] = to;
+        p->next_count[p->n_next++] = 1;
+        return;
+    }
+    count_extra_edge(m, p->address, to);
 }
 
 static uint32_t count_insns(mote_uc *m, uint32_t address, uint32_t size) {
@@ -148,11 +216,17 @@ static void on_block(uc_engine *uc, uint64_t address64, uint32_t size, void *use
     struct block *b = m->last;
     if (b != NULL && b->address == address && b->size == size) {
         b->executions++;
+        if (m->count_edges) {
+            count_edge(m, b, address);
+        }
         return;
     }
     if (2 * (m->table_used + 1) > m->table_cap && grow_table(m) != 0) {
         fail(m, "out of memory counting blocks");
         return;
+    }
+    if (m->count_edges && m->last != NULL) {
+        count_edge(m, m->last, address);
     }
     size_t h = ((size_t)address * 0x9e3779b1u ^ size) & (m->table_cap - 1);
     while (m->table[h].used && (m->table[h].address != address || m->table[h].size != size)) {
@@ -679,6 +753,7 @@ int mote_uc_run(mote_uc *m, uint32_t entry, uint32_t sp, const uint8_t *input, s
     m->input = input;
     m->input_len = input_len;
     uc_reg_write(m->uc, UC_RISCV_REG_X2, &sp);
+    m->count_edges = count;
     if (count && uc_hook_add(m->uc, &h_block, UC_HOOK_BLOCK, (void *)on_block, m, 1, 0) != UC_ERR_OK) {
         snprintf(m->message, sizeof m->message, "uc_hook_add(UC_HOOK_BLOCK) failed");
         return RUN_FAULT;
@@ -729,6 +804,35 @@ size_t mote_uc_block_count(const mote_uc *m) {
     return m->table_used;
 }
 
+/* Entries of mote_uc_edges: cached successors plus the others (not yet merged by address). */
+size_t mote_uc_edge_count(const mote_uc *m) {
+    size_t n = m->edges_used;
+    for (size_t i = 0; i < m->table_cap; i++) {
+        n += m->table[i].used ? m->table[i].n_next : 0;
+    }
+    return n;
+}
+
+void mote_uc_edges(const mote_uc *m, uint32_t *from, uint32_t *to, uint64_t *count) {
+    size_t k = 0;
+    for (size_t i = 0; i < m->table_cap; i++) {
+        const struct block *b = &m->table[i];
+        for (uint32_t j = 0; b->used && j < b->n_next; j++, k++) {
+            from[k] = b->address;
+            to[k] = b->next[j];
+            count[k] = b->next_count[j];
+        }
+    }
+    for (size_t i = 0; i < m->edges_cap; i++) {
+        if (m->edges[i].count != 0) {
+            from[k] = m->edges[i].from;
+            to[k] = m->edges[i].to;
+            count[k] = m->edges[i].count;
+            k++;
+        }
+    }
+}
+
 /* Fills the arrays (mote_uc_block_count entries each) in table order; unicorn_run.py sorts. */
 void mote_uc_blocks(const mote_uc *m, uint32_t *address, uint32_t *insns, uint64_t *executions) {
     size_t k = 0;
@@ -748,6 +852,7 @@ void mote_uc_free(mote_uc *m) {
     uc_close(m->uc);
     for (int i = 0; i < m->n_regions; i++) free(m->regions[i].host);
     free(m->table);
+    free(m->edges);
     free(m->out[1].data);
     free(m->out[2].data);
     free(m);
