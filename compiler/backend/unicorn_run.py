@@ -196,10 +196,17 @@ def read_image(exe: Path) -> Image:
 
 
 def run_unicorn(
-    exe: Path, target: Target, input_bytes: bytes, count: bool = True, timeout: float | None = None
+    exe: Path,
+    target: Target,
+    input_bytes: bytes,
+    count: bool = True,
+    timeout: float | None = None,
+    single_step: bool = False,
 ) -> RunResult:
     """Runs `exe` once on unicorn with `input_bytes` on stdin, as run.run_model_binary does on
-    qemu-user: the same checks of the exit status, stack line and instruction counts."""
+    qemu-user: the same checks of the exit status, stack line and instruction counts.
+    `single_step` counts every instruction as a block of its own (a per-instruction hook: much
+    slower; the tests use it to check that block counts are exact)."""
     timeout = RUN_TIMEOUT_SECONDS if timeout is None else timeout
     exe = exe.resolve()
     image = read_image(exe)
@@ -216,7 +223,13 @@ def run_unicorn(
             sp = (ram.origin or 0) + ram.size if ram is not None else 0
         start = time.perf_counter()
         status = lib.mote_uc_run(
-            handle, image.entry, sp, input_bytes, len(input_bytes), int(count), int(timeout * 1e6)
+            handle,
+            image.entry,
+            sp,
+            input_bytes,
+            len(input_bytes),
+            (2 if single_step else 1) if count else 0,
+            int(timeout * 1e6),
         )
         seconds = time.perf_counter() - start
         stdout, stderr = _output(lib, handle, 1), _output(lib, handle, 2).decode(errors="replace")

@@ -8,7 +8,11 @@
  * - UC_HOOK_BLOCK: one call per executed translation block with its start address and size in
  *   bytes; the instruction count of a block is decoded once (RVC instructions are 2 bytes, the
  *   rest 4) and executions are counted in a hash table keyed by (address, size), as QEMU's
- *   TCG plugin counts them (runtime_c/qemu_plugin/mote_icount.c). Which block followed which
+ *   TCG plugin counts them (runtime_c/qemu_plugin/mote_icount.c). One difference is evened out:
+ *   QEMU 7.2 ends a block before an instruction that crosses a 4 KiB page boundary (only the
+ *   first instruction of its blocks may cross one), unicorn's older QEMU does not; such a
+ *   block is reported as QEMU makes it, as two (the head, and the crossing instruction alone),
+ *   so that blocks and edges, not only totals, are identical to qemu-user's. Which block followed which
  *   (edges between block start addresses) is counted too: two successors cached in each
  *   block's record, any others in a second hash table (the contract is in run.py's docstring).
  * - UC_HOOK_INTR: every custom-0/1/2/3 opcode raises intno 2 (illegal instruction) with the PC
@@ -51,7 +55,8 @@ struct region {
 struct block {
     uint32_t address;
     uint32_t size;  /* bytes */
-    uint32_t insns; /* instructions */
+    uint32_t insns; /* instructions (of the head only, for a split block) */
+    uint32_t tail;  /* 0, or the address of a last instruction that crosses a page (see above) */
     uint32_t used;
     uint64_t executions;
     uint32_t next[2]; /* start addresses of the first two successors seen, */
@@ -144,6 +149,11 @@ static int grow_table(mote_uc *m) {
     return 0;
 }
 
+/* Where control leaves block b: its start, or its split-off last instruction. */
+static uint32_t exit_address(const struct block *b) {
+    return b->tail ? b->tail : b->address;
+}
+
 static size_t edge_slot(const struct edge *table, size_t cap, uint32_t from, uint32_t to) {
     size_t h = ((size_t)from * 0x9e3779b1u ^ (size_t)to * 0x85ebca77u) & (cap - 1);
     while (table[h].count != 0 && (table[h].from != from || table[h].to != to)) {
@@ -191,22 +201,31 @@ static void count_edge(mote_uc *m, struct block *p, uint32_t to) {
         p->next_count[p->n_next++] = 1;
         return;
     }
-    count_extra_edge(m, p->address, to);
+    count_extra_edge(m, exit_address(p), to);
 }
 
-static uint32_t count_insns(mote_uc *m, uint32_t address, uint32_t size) {
-    const uint8_t *code = guest(m, address, size, 0);
+#define PAGE_MASK 0xfffff000u
+
+/* Sets b->insns, and b->tail if the block's last instruction (not its first) crosses a page. */
+static void count_insns(mote_uc *m, struct block *b) {
+    const uint8_t *code = guest(m, b->address, b->size, 0);
     if (code == NULL) {
-        fail(m, "executed a block at %#" PRIx32 " (%" PRIu32 " bytes) outside the program's memory", address,
-             size);
-        return 0;
+        fail(m, "executed a block at %#" PRIx32 " (%" PRIu32 " bytes) outside the program's memory", b->address,
+             b->size);
+        return;
     }
-    uint32_t n = 0, off = 0;
-    while (off < size) {
+    uint32_t n = 0, off = 0, last = 0;
+    while (off < b->size) {
+        last = off;
         off += (code[off] & 3) == 3 ? 4 : 2;
         n++;
     }
-    return n;
+    uint32_t at = b->address + last;
+    if (n > 1 && (at & PAGE_MASK) != ((b->address + off - 1) & PAGE_MASK)) {
+        b->tail = at;
+        n--;
+    }
+    b->insns = n;
 }
 
 static void on_block(uc_engine *uc, uint64_t address64, uint32_t size, void *user) {
@@ -237,11 +256,16 @@ static void on_block(uc_engine *uc, uint64_t address64, uint32_t size, void *use
         b->used = 1;
         b->address = address;
         b->size = size;
-        b->insns = count_insns(m, address, size);
+        count_insns(m, b);
         m->table_used++;
     }
     b->executions++;
     m->last = b;
+}
+
+/* Single-stepping for tests: every instruction counted as a block of its own (UC_HOOK_CODE). */
+static void on_instruction(uc_engine *uc, uint64_t address, uint32_t size, void *user) {
+    on_block(uc, address, size, user);
 }
 
 /* ---- Registers ---------------------------------------------------------------------------- */
@@ -745,17 +769,21 @@ int mote_uc_load(mote_uc *m, uint32_t addr, const uint8_t *data, uint32_t n) {
     return -1;
 }
 
-/* Runs from `entry` with sp = `sp` until the program exits. count: install the block hook.
- * Returns RUN_EXITED, RUN_FAULT (message set), RUN_TIMEOUT or RUN_STOPPED. */
+/* Runs from `entry` with sp = `sp` until the program exits. count: 0 no counts, 1 count blocks
+ * and edges (UC_HOOK_BLOCK), 2 the same with one block per instruction (UC_HOOK_CODE: slower;
+ * the tests check that both give the same totals). Returns RUN_EXITED, RUN_FAULT (message
+ * set), RUN_TIMEOUT or RUN_STOPPED. */
 int mote_uc_run(mote_uc *m, uint32_t entry, uint32_t sp, const uint8_t *input, size_t input_len, int count,
                 uint64_t timeout_us) {
     uc_hook h_block, h_intr;
     m->input = input;
     m->input_len = input_len;
     uc_reg_write(m->uc, UC_RISCV_REG_X2, &sp);
-    m->count_edges = count;
-    if (count && uc_hook_add(m->uc, &h_block, UC_HOOK_BLOCK, (void *)on_block, m, 1, 0) != UC_ERR_OK) {
-        snprintf(m->message, sizeof m->message, "uc_hook_add(UC_HOOK_BLOCK) failed");
+    m->count_edges = count != 0;
+    int type = count == 2 ? UC_HOOK_CODE : UC_HOOK_BLOCK;
+    void *callback = count == 2 ? (void *)on_instruction : (void *)on_block;
+    if (count && uc_hook_add(m->uc, &h_block, type, callback, m, 1, 0) != UC_ERR_OK) {
+        snprintf(m->message, sizeof m->message, "uc_hook_add(UC_HOOK_BLOCK/CODE) failed");
         return RUN_FAULT;
     }
     if (uc_hook_add(m->uc, &h_intr, UC_HOOK_INTR, (void *)on_interrupt, m, 1, 0) != UC_ERR_OK) {
@@ -800,13 +828,21 @@ const uint8_t *mote_uc_output(const mote_uc *m, int fd, size_t *len) {
     return m->out[fd].data;
 }
 
+static size_t split_blocks(const mote_uc *m) {
+    size_t n = 0;
+    for (size_t i = 0; i < m->table_cap; i++) {
+        n += m->table[i].used && m->table[i].tail;
+    }
+    return n;
+}
+
 size_t mote_uc_block_count(const mote_uc *m) {
-    return m->table_used;
+    return m->table_used + split_blocks(m);
 }
 
 /* Entries of mote_uc_edges: cached successors plus the others (not yet merged by address). */
 size_t mote_uc_edge_count(const mote_uc *m) {
-    size_t n = m->edges_used;
+    size_t n = m->edges_used + split_blocks(m);
     for (size_t i = 0; i < m->table_cap; i++) {
         n += m->table[i].used ? m->table[i].n_next : 0;
     }
@@ -817,8 +853,13 @@ void mote_uc_edges(const mote_uc *m, uint32_t *from, uint32_t *to, uint64_t *cou
     size_t k = 0;
     for (size_t i = 0; i < m->table_cap; i++) {
         const struct block *b = &m->table[i];
-        for (uint32_t j = 0; b->used && j < b->n_next; j++, k++) {
+        if (b->used && b->tail) {
             from[k] = b->address;
+            to[k] = b->tail;
+            count[k++] = b->executions;
+        }
+        for (uint32_t j = 0; b->used && j < b->n_next; j++, k++) {
+            from[k] = exit_address(b);
             to[k] = b->next[j];
             count[k] = b->next_count[j];
         }
@@ -833,7 +874,8 @@ void mote_uc_edges(const mote_uc *m, uint32_t *from, uint32_t *to, uint64_t *cou
     }
 }
 
-/* Fills the arrays (mote_uc_block_count entries each) in table order; unicorn_run.py sorts. */
+/* Fills the arrays (mote_uc_block_count entries each) in table order, split blocks as two;
+ * unicorn_run.py merges and sorts. */
 void mote_uc_blocks(const mote_uc *m, uint32_t *address, uint32_t *insns, uint64_t *executions) {
     size_t k = 0;
     for (size_t i = 0; i < m->table_cap; i++) {
@@ -841,6 +883,12 @@ void mote_uc_blocks(const mote_uc *m, uint32_t *address, uint32_t *insns, uint64
         if (b->used) {
             address[k] = b->address;
             insns[k] = b->insns;
+            executions[k] = b->executions;
+            k++;
+        }
+        if (b->used && b->tail) {
+            address[k] = b->tail;
+            insns[k] = 1;
             executions[k] = b->executions;
             k++;
         }
