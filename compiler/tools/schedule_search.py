@@ -7,8 +7,8 @@ work (slices, per-tile calls, register blocks that rows no longer fill). Each ca
 lowered and planned; its planned RAM is the arena plus the model's input and output buffers,
 and its cost the static cycle estimate of the lowered program from the target's instruction
 costs (compiler/backend/cost_estimate.py). The search keeps the cheapest candidate that fits the
-budget; it walks the candidates from the largest tiles and stops once a fitting candidate
-costs more than the best one found (costs rise as tiles shrink). Without a budget, the budget
+budget: it bisects for the largest tiles that fit (planned RAM shrinks with the tiles) and
+walks on to smaller tiles while they are cheaper. Without a budget, the budget
 is the target's RAM less its stack reservation. When nothing fits, compilation fails with the
 smallest figure any candidate achieved.
 """
@@ -66,20 +66,35 @@ def evaluate(module: ModuleOp, rows: int | None, target: Target) -> Candidate:
 def choose_schedule(
     module: ModuleOp, budget: int, target: Target, candidates: Sequence[int | None] = ROW_CANDIDATES
 ) -> tuple[Candidate, list[Candidate]]:
-    """The cheapest candidate whose planned RAM fits `budget`, and every candidate evaluated."""
-    tried: list[Candidate] = []
-    best: Candidate | None = None
-    for rows in candidates:
-        c = evaluate(module, rows, target)
-        tried.append(c)
-        if c.planned_ram_bytes > budget:
-            continue
-        if best is not None and c.estimated_cycles > best.estimated_cycles:
-            break
-        if best is None or c.estimated_cycles < best.estimated_cycles:
-            best = c
-    if best is not None:
-        return best, tried
+    """The cheapest candidate whose planned RAM fits `budget`, and every candidate evaluated.
+
+    Planned RAM shrinks as tiles do, so a bisection over `candidates` (largest tiles first)
+    finds the first that fits without lowering the small tile heights, whose programs are
+    the largest; from there the search walks on to smaller tiles while they get cheaper."""
+    seen: dict[int, Candidate] = {}
+
+    def at(i: int) -> Candidate:
+        if i not in seen:
+            seen[i] = evaluate(module, candidates[i], target)
+        return seen[i]
+
+    lo, hi = 0, len(candidates) - 1
+    while lo < hi:  # the first candidate that fits, if any, is in [lo, hi]
+        mid = (lo + hi) // 2
+        if at(mid).planned_ram_bytes <= budget:
+            hi = mid
+        else:
+            lo = mid + 1
+    if at(lo).planned_ram_bytes <= budget:
+        best = at(lo)
+        for i in range(lo + 1, len(candidates)):
+            if at(i).estimated_cycles >= best.estimated_cycles:
+                break
+            best = at(i)
+        tried = [seen[i] for i in sorted(seen)]
+        fitting = [c for c in tried if c.planned_ram_bytes <= budget]
+        return min(fitting, key=lambda c: c.estimated_cycles), tried
+    tried = [seen[i] for i in sorted(seen)]
     smallest = min(tried, key=lambda c: c.planned_ram_bytes)
     raise MoteError(
         f"no schedule fits the RAM budget of {budget} bytes: the smallest planned RAM is "

@@ -15,7 +15,7 @@ from compiler.reference.interpreter import Interpreter, entry_function
 
 
 def quantized_vs_float(
-    name: str, seq_len: int, precision: str, work: Path
+    name: str, seq_len: int, precision: str, work: Path, output_bits: int = 16
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per output: (dequantized integer-program output, onnxruntime's float output)."""
     import onnxruntime as ort
@@ -24,7 +24,7 @@ def quantized_vs_float(
     calib_kwargs: dict[str, object] = {"seed": 2} if name != "minilm" else {"source": "calibration"}
     calib = save_inputs(name, work / "calib.npz", seq_len, **calib_kwargs)
     inputs = np.load(save_inputs(name, work / "in.npz", seq_len, seed=1))
-    module, weights = import_model(model, calib, seq_len, precision)
+    module, weights = import_model(model, calib, seq_len, precision, output_bits)
     scales = [s.value.data for s in entry_function(module).attributes[OUTPUT_SCALES_ATTR].data]  # type: ignore[attr-defined]
     interp = Interpreter(module, weights)
     session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
