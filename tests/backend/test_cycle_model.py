@@ -235,6 +235,16 @@ def test_single_stepping_gives_the_same_cycles(kernels: tuple[Path, RunResult]) 
     assert program.count(stepped.blocks, stepped.edges) == program.count(run.blocks, run.edges)
 
 
+def test_the_unicorn_runner_gives_the_same_cycles(kernels: tuple[Path, RunResult]) -> None:
+    """The rv32imc-xcv target's runner (unicorn) on the same RV32IMC program: the same blocks and
+    edges as qemu-user (the page-boundary split included), hence the same cycles."""
+    exe, run = kernels
+    unicorn = run_model_binary(exe, load_target("rv32imc-xcv"), b"")
+    assert unicorn.blocks == run.blocks and unicorn.edges == run.edges
+    program = Program(exe, RV32)
+    assert program.count(unicorn.blocks, unicorn.edges) == program.count(run.blocks, run.edges)
+
+
 def penalty_target(root: Path) -> Target:
     """rv32imc with the two optional CV32E40P penalties a target file may give."""
     text = (TARGETS_DIR / "rv32imc.target").read_text().replace("target rv32imc {", "target penalties {")
