@@ -9,10 +9,12 @@
  *   bytes; the instruction count of a block is decoded once (RVC instructions are 2 bytes, the
  *   rest 4) and executions are counted in a hash table keyed by (address, size), as QEMU's
  *   TCG plugin counts them (runtime_c/qemu_plugin/mote_icount.c). One difference is evened out:
- *   QEMU 7.2 ends a block before an instruction that crosses a 4 KiB page boundary (only the
- *   first instruction of its blocks may cross one), unicorn's older QEMU does not; such a
- *   block is reported as QEMU makes it, as two (the head, and the crossing instruction alone),
- *   so that blocks and edges, not only totals, are identical to qemu-user's. Which block followed which
+ *   QEMU 7.2 ends a block before an instruction that starts in the last halfword of a 4 KiB
+ *   page (only the first instruction of its blocks may cross a page; its look-ahead check,
+ *   `pc_next + len` on the next page, also catches a 2-byte instruction that ends exactly
+ *   there), unicorn's older QEMU does not; such a block is reported as QEMU makes it, as two
+ *   (the head, and that last instruction alone), so that blocks and edges, not only totals,
+ *   are identical to qemu-user's. Which block followed which
  *   (edges between block start addresses) is counted too: two successors cached in each
  *   block's record, any others in a second hash table (the contract is in run.py's docstring).
  * - UC_HOOK_INTR: every custom-0/1/2/3 opcode raises intno 2 (illegal instruction) with the PC
@@ -56,7 +58,7 @@ struct block {
     uint32_t address;
     uint32_t size;  /* bytes */
     uint32_t insns; /* instructions (of the head only, for a split block) */
-    uint32_t tail;  /* 0, or the address of a last instruction that crosses a page (see above) */
+    uint32_t tail;  /* 0, or the address of a last instruction split off as QEMU 7.2 does */
     uint32_t used;
     uint64_t executions;
     uint32_t next[2]; /* start addresses of the first two successors seen, */
@@ -206,7 +208,9 @@ static void count_edge(mote_uc *m, struct block *p, uint32_t to) {
 
 #define PAGE_MASK 0xfffff000u
 
-/* Sets b->insns, and b->tail if the block's last instruction (not its first) crosses a page. */
+/* Sets b->insns, and b->tail if the block's last instruction (not its first) starts in the
+ * last halfword of a page. (A block never runs past such an instruction: unicorn ends blocks
+ * at the page's end.) */
 static void count_insns(mote_uc *m, struct block *b) {
     const uint8_t *code = guest(m, b->address, b->size, 0);
     if (code == NULL) {
@@ -221,7 +225,7 @@ static void count_insns(mote_uc *m, struct block *b) {
         n++;
     }
     uint32_t at = b->address + last;
-    if (n > 1 && (at & PAGE_MASK) != ((b->address + off - 1) & PAGE_MASK)) {
+    if (n > 1 && (at & ~PAGE_MASK) == 0xffe) {
         b->tail = at;
         n--;
     }
