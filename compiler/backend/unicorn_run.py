@@ -84,15 +84,16 @@ def unicorn_package() -> UnicornPackage:
 
 def build_unicorn_hook(package: UnicornPackage | None = None) -> Path:
     """The hook library, compiled with the host's cc on first use and cached under build/ by a
-    hash of its source, command and unicorn library (safe when several runs race to build it)."""
+    hash of its source, its command and the unicorn library's size and date (safe when several
+    runs race to build it)."""
     package = package or unicorn_package()
     source = RUNTIME_DIR / HOOK_SOURCE
     libdir = package.library.parent.resolve()
     cmd = [*HOST_CC, *HOOK_FLAGS, f"-I{package.include}", "-o", "{out}", str(source)]
     cmd += [f"-L{libdir}", "-l:libunicorn.so.2", f"-Wl,-rpath,{libdir}"]
+    stat = package.library.stat()
     h = hashlib.sha256(source.read_bytes())
-    h.update(" ".join(cmd).encode() + package.library.read_bytes()[: 1 << 16])
-    h.update(str(package.library.stat().st_size).encode())
+    h.update(" ".join(cmd).encode() + f"{stat.st_size} {stat.st_mtime_ns}".encode())
     lib = CACHE_DIR / "unicorn_hook" / f"mote_unicorn-{h.hexdigest()[:16]}.so"
     if lib.is_file():
         return lib
