@@ -21,8 +21,14 @@ def _tile() -> Dialect:
     return TILE
 
 
+def _xpulp() -> Dialect:
+    from dialects.xpulp import XPULP
+
+    return XPULP
+
+
 def get_mote_dialects() -> dict[str, Callable[[], Dialect]]:
-    return {"qtfm": _qtfm, "tile": _tile}
+    return {"qtfm": _qtfm, "tile": _tile, "xpulp": _xpulp}
 
 
 def get_mote_passes() -> dict[str, Callable[[], type[ModulePass]]]:

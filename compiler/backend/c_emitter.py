@@ -64,12 +64,14 @@ from compiler.backend.c_types import (
     fold,
     inline_helper,
     int_width,
+    join_reads,
     literal_expr,
     normalize,
     numpy_dtype,
 )
+from compiler.backend.weight_layouts import WeightArrays
 from compiler.errors import MoteError, NotImplementedYet
-from dialects import tile
+from dialects import tile, xpulp
 
 MODEL_H = "model.h"
 MODEL_C = "model.c"
@@ -135,7 +137,15 @@ _OTHER_OPS: tuple[type[Operation], ...] = (
     func.CallOp,
     func.ReturnOp,
 )
-SUPPORTED_OPS = frozenset(_ARITH_OPS + _OTHER_OPS)
+_XPULP_OPS: tuple[type[Operation], ...] = (
+    *xpulp.DOT_OPS,
+    xpulp.MacOp,
+    xpulp.ClipOp,
+    xpulp.MinOp,
+    xpulp.MaxOp,
+)
+"""Printed as the intrinsic of the same name in runtime_c/include/xpulp.h (`mote_xp_<op>`)."""
+SUPPORTED_OPS = frozenset(_ARITH_OPS + _OTHER_OPS + _XPULP_OPS + (xpulp.LoadWordOp,))
 
 _HINTS = {
     "tile.kernel": "run tile-to-loops first",
@@ -236,6 +246,7 @@ class _Module:
 
     def __init__(self, module: ModuleOp, weights: Mapping[str, np.ndarray] | None) -> None:
         self.module = module
+        self.uses_xpulp = False  # set while printing: model.c then includes xpulp.h
         funcs: dict[str, func.FuncOp] = {}
         for op in module.ops:
             if not isinstance(op, func.FuncOp):
@@ -516,6 +527,8 @@ def _reads(op: Operation) -> list[SSAValue]:
     """The values the C code of a load or store reads: the buffer (unless a splat constant
     is folded), the stored value, and the leaves of the indices."""
     values: list[SSAValue] = []
+    if isinstance(op, xpulp.LoadWordOp):  # a word load subscripts like a load
+        return [op.source, *_affine(op.index)[0]]
     if isinstance(op, memref.StoreOp):
         values.append(op.value)
     assert isinstance(op, memref.LoadOp | memref.StoreOp)
@@ -568,7 +581,7 @@ def _liveness(f: func.FuncOp) -> _Liveness:
             for region in op.regions:
                 if region.blocks:
                     mark(region.block.last_op.operands[v.index])  # type: ignore[union-attr]
-        elif isinstance(op, memref.LoadOp):
+        elif isinstance(op, memref.LoadOp | xpulp.LoadWordOp):
             for operand in _reads(op):
                 mark(operand)
         else:
@@ -579,9 +592,9 @@ def _liveness(f: func.FuncOp) -> _Liveness:
 
 def _consumes(live: _Liveness, user: Operation, index: int) -> bool:
     """Whether `user` (emitted) reads its operand `index` in the C code."""
-    if isinstance(user, memref.LoadOp | memref.StoreOp):
+    if isinstance(user, memref.LoadOp | memref.StoreOp | xpulp.LoadWordOp):
         used = user.operands[index] in _reads(user)
-        return used and (isinstance(user, memref.StoreOp) or user.res in live.values)
+        return used and (isinstance(user, memref.StoreOp) or user.results[0] in live.values)
     if isinstance(user, _EFFECT_OPS) or isinstance(user, scf.IfOp):
         return True
     if isinstance(user, scf.ForOp):
@@ -1079,6 +1092,25 @@ class _FunctionPrinter:
         assert isinstance(op.value, IntegerAttr)
         self.exprs[op.result] = literal_expr(op.value.value.data, op.result.type)
 
+    def xpulp_op(self, op: Operation) -> None:
+        """An xpulp instruction as its xpulp.h intrinsic; packed operands are uint32_t there."""
+        name = "mote_xp_" + op.name.removeprefix("xpulp.")
+        args = [self.expr(v) for v in op.operands]
+        if isinstance(op, xpulp.ClipOp):
+            text = f"mote_xp_clipr({args[0].text}, {(1 << (op.bits.value.data - 1)) - 1})"
+        elif isinstance(op, xpulp.DOT_OPS):
+            acc, a, b = args
+            text = f"{name}({acc.text}, (uint32_t){a.at(UNARY)}, (uint32_t){b.at(UNARY)})"
+        else:
+            text = f"{name}({', '.join(a.text for a in args)})"
+        self.mod.uses_xpulp = True
+        self.bind(op.results[0], Expr(text, reads=join_reads(*args)), "x")
+
+    def load_word(self, op: xpulp.LoadWordOp) -> None:
+        element = self.subscript(op.source, [op.index])
+        self.mod.uses_xpulp = True
+        self.bind(op.result, Expr(f"(int32_t)mote_xp_load_word(&{element.text})", reads=element.reads), "x")
+
 
 _PRINTERS: dict[type[Operation], Callable[[_FunctionPrinter, Operation], None]] = {
     arith.ConstantOp: _FunctionPrinter.constant,  # type: ignore[dict-item]
@@ -1093,6 +1125,8 @@ _PRINTERS: dict[type[Operation], Callable[[_FunctionPrinter, Operation], None]] 
     scf.IfOp: _FunctionPrinter.if_op,  # type: ignore[dict-item]
     func.CallOp: _FunctionPrinter.call,  # type: ignore[dict-item]
     func.ReturnOp: _FunctionPrinter.ret,  # type: ignore[dict-item]
+    xpulp.LoadWordOp: _FunctionPrinter.load_word,  # type: ignore[dict-item]
+    **dict.fromkeys(_XPULP_OPS, _FunctionPrinter.xpulp_op),
 }
 
 
@@ -1227,6 +1261,8 @@ def _model_c(mod: _Module, functions: list[list[str]], ports: list[_Port]) -> st
     includes = ['#include "model.h"', f'#include "{WEIGHTS_H}"']
     if mod.externals:
         includes.append(f'#include "{KERNELS_H}"')
+    if mod.uses_xpulp:
+        includes.append('#include "xpulp.h"')
     out = [
         f"/* model.c: the model @{mod.entry.sym_name.data}, generated by mote. Do not edit. */",
         *includes,
@@ -1282,18 +1318,21 @@ def _weights_c(mod: _Module, arrays: Mapping[str, np.ndarray]) -> str:
             # Byte tables as string literals (an array of a character type may be initialised
             # by one; no room is left for a terminating NUL): compilers parse them many times
             # faster than brace lists, which matters for embedding tables of megabytes.
-            out += [*head, f"const {elem} {w.c_name}[{w.count}] =", _byte_string(values) + ";"]
+            out += [*head, f"const {elem} {w.c_name}[{w.count}] {WORD_ALIGNED} =", _byte_string(values) + ";"]
             continue
         per_line = 32 if values.dtype.itemsize == 1 else 16
+        aligned = f" {WORD_ALIGNED}" if values.dtype.itemsize == 1 else ""
         out += [
             *head,
-            f"const {elem} {w.c_name}[{w.count}] = {{",
+            f"const {elem} {w.c_name}[{w.count}]{aligned} = {{",
             array_initializer(values, per_line).rstrip("\n"),
             "};",
         ]
     return "\n".join(out) + "\n"
 
 
+WORD_ALIGNED = "__attribute__((aligned(4)))"
+"""Byte tables start on a word, so SIMD kernels read them a word at a time."""
 BYTES_AS_STRING = 4096
 """8-bit weights with at least this many elements are printed as a string literal."""
 
@@ -1317,7 +1356,10 @@ def c_sources(
 ) -> CSources:
     """Every generated file's text. `weights` (the module's weight arrays) are checked against
     their buffers when given; `model_weights.c` is produced only when they are given and
-    `with_weights` is set."""
+    `with_weights` is set. A weight named `name@layout` is derived from `name` (packed for a
+    kernel: compiler/backend/weight_layouts.py)."""
+    if weights is not None:
+        weights = WeightArrays(weights)
     try:
         mod = _Module(module, weights)
         printers = [_FunctionPrinter(mod, h, mod.helper_names[h.sym_name.data]) for h in mod.helpers]

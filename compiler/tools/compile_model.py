@@ -26,7 +26,7 @@ from compiler.frontend import import_model
 from compiler.reference.interpreter import entry_function
 from compiler.tools.diagnostics import OpLocations, verify_with_locations
 from compiler.tools.ir_files import write_ir
-from compiler.tools.pipeline import GRAPH_PIPELINE, LOWERING_PIPELINE, run_pipeline, stage_path
+from compiler.tools.pipeline import GRAPH_PIPELINE, lowering_pipeline, run_pipeline, stage_path
 from compiler.tools.schedule_search import choose_schedule, schedule_pipeline
 
 REPORT = "report.json"
@@ -78,7 +78,7 @@ def compile_model(
 
     lowered = module.clone()
     offset = len(passes)
-    spec = ",".join(p for p in (schedule_pipeline(chosen), LOWERING_PIPELINE) if p)
+    spec = ",".join(p for p in (schedule_pipeline(chosen), lowering_pipeline(tgt)) if p)
     passes += run_pipeline(lowered, spec, lambda i, n, m: dump(offset + i, n, m))
     levels = check_memory(lowered)
     emit_c(lowered, weights, out / C_DIR)

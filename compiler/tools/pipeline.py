@@ -12,6 +12,7 @@ from pathlib import Path
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
 
+from compiler.backend.target import Target
 from compiler.tools.ir_files import mote_context
 from compiler.universe import get_mote_passes
 
@@ -20,6 +21,13 @@ GRAPH_PIPELINE = "fuse-linear,fuse-requant"
 
 LOWERING_PIPELINE = "qtfm-to-tile,tile-to-loops,plan-memory"
 """From qtfm to buffers with a static memory plan, then to loops that the C emitter prints."""
+XPULP_LOWERING_PIPELINE = "qtfm-to-tile,tile-to-loops{simd=xpulp},plan-memory"
+"""The same for cores with Xpulp / CORE-V packed SIMD: int8 linear layers on dot products."""
+
+
+def lowering_pipeline(target: Target) -> str:
+    """The lowering for a target: with SIMD kernels when its ISA has the CORE-V extensions."""
+    return XPULP_LOWERING_PIPELINE if "xcvsimd" in target.isa else LOWERING_PIPELINE
 
 
 def run_pipeline(

@@ -26,7 +26,7 @@ from compiler.backend.memory_check import check_memory
 from compiler.backend.target import Target
 from compiler.errors import MoteError
 from compiler.reference.interpreter import entry_function
-from compiler.tools.pipeline import LOWERING_PIPELINE, run_pipeline
+from compiler.tools.pipeline import lowering_pipeline, run_pipeline
 
 ROW_CANDIDATES = (None, 128, 64, 32, 16, 8, 4, 2, 1)
 
@@ -57,7 +57,7 @@ class Candidate:
 
 def evaluate(module: ModuleOp, rows: int | None, target: Target) -> Candidate:
     trial = module.clone()
-    spec = ",".join(p for p in (schedule_pipeline(rows), LOWERING_PIPELINE) if p)
+    spec = ",".join(p for p in (schedule_pipeline(rows), lowering_pipeline(target)) if p)
     run_pipeline(trial, spec)
     arena = sum(level.arena_bytes for level in check_memory(trial))
     return Candidate(rows, arena + io_bytes(module), arena, estimate_cycles(trial, target).cycles)

@@ -21,8 +21,15 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler.backend.c_emitter import NOINLINE_ATTR
-from compiler.errors import NotImplementedYet
-from compiler.transforms.loop_nests import data_movement, elementwise, gemm, runtime_calls, softmax_table
+from compiler.errors import MoteError, NotImplementedYet
+from compiler.transforms.loop_nests import (
+    data_movement,
+    elementwise,
+    gemm,
+    runtime_calls,
+    simd_gemm,
+    softmax_table,
+)
 from compiler.transforms.loop_nests.builder import LoopBuilder
 from compiler.transforms.loop_nests.permuted_store import PermutedStore, permuted_stores
 from dialects import tile
@@ -53,8 +60,13 @@ class TileToLoops(ModulePass):
     """Compute a requant or table lookup inside the loop of the elementwise op that reads it
     (when nothing else does), and store a matrix product straight into the layout of the
     transposes that are its only readers: their intermediate buffers never exist."""
+    simd: str = ""
+    """`xpulp`: int8 linear layers use packed SIMD dot products (loop_nests/simd_gemm.py) on
+    weights packed offline for them; empty: scalar loops only."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.simd not in ("", "xpulp"):
+            raise MoteError(f"tile-to-loops: unknown simd extension '{self.simd}' (xpulp, or empty)")
         calls = runtime_calls.RuntimeDeclarations(op)
         for f in [o for o in op.ops if isinstance(o, func.FuncOp) and not o.is_declaration]:
             block = f.body.block
@@ -66,6 +78,7 @@ class TileToLoops(ModulePass):
             stores = permuted_stores(kernels) if self.fuse else {}
             absorbed = {p for f in fusions.values() for p in f.values()}
             absorbed |= {t for s in stores.values() for t in s.transposes}
+            simd = _use_packed_weights(kernels, top) if self.simd == "xpulp" else set()
             for product, store in stores.items():
                 dest = store.dest.owner
                 if isinstance(dest, tile.AllocOp):  # allocated where its transpose was
@@ -78,16 +91,18 @@ class TileToLoops(ModulePass):
                 if not generated and kernel.kind.data in runtime_calls.RUNTIME_KERNELS:  # type: ignore[union-attr]
                     runtime_calls.lower_call(LoopBuilder.before(kernel, top, constants), kernel, calls)
                 elif self.outline:
-                    _outlined(op, kernel, index, f, fusions.get(kernel, {}), stores.get(kernel), shared)
+                    _outlined(op, kernel, index, f, fusions.get(kernel, {}), stores.get(kernel), shared, simd)
                 else:
                     b = LoopBuilder.before(kernel, top, constants)
                     store = stores.get(kernel)
-                    _lower(b, kernel, fusions.get(kernel, {}), store.place(b, store.dest) if store else None)
+                    place = store.place(b, store.dest) if store else None
+                    _lower(b, kernel, fusions.get(kernel, {}), place, kernel in simd)
                 block.erase_op(kernel)
             for producer in absorbed:  # computed inside their consumers' loops
                 block.erase_op(producer)
             # the buffers (and views of them) of fused producers and of transposed products
-            for dead in [o for o in reversed(list(block.ops)) if isinstance(o, tile.ViewOp | tile.AllocOp)]:
+            dead_kinds = tile.ViewOp | tile.AllocOp | tile.WeightOp  # weights replaced by packed ones
+            for dead in [o for o in reversed(list(block.ops)) if isinstance(o, dead_kinds)]:
                 if not dead.results[0].uses:
                     block.erase_op(dead)
 
@@ -134,8 +149,12 @@ def _lower(
     kernel: tile.KernelOp | tile.CopyOp,
     fused: elementwise.Fused | None = None,
     place: gemm.Place | None = None,
+    simd: bool = False,
 ) -> None:
-    if place is not None:
+    if simd:
+        assert isinstance(kernel, tile.KernelOp)
+        simd_gemm.lower_linear_simd(b, kernel, place)
+    elif place is not None:
         assert isinstance(kernel, tile.KernelOp)
         PRODUCTS[kernel.kind.data](b, kernel, place)
     elif isinstance(kernel, tile.CopyOp):
@@ -158,6 +177,7 @@ def _outlined(
     fused: elementwise.Fused,
     store: PermutedStore | None = None,
     shared: dict[str, str] | None = None,
+    simd: set[tile.KernelOp] | None = None,
 ) -> None:
     """Lowers `kernel` (with the producers it computes inline, or storing into the layout of
     the transposes that read it) into a new private function of the buffers it reads and
@@ -204,7 +224,8 @@ def _outlined(
     for value, arg in inside.items():
         arg.name_hint = value.name_hint
     b = LoopBuilder.before(clone, InsertPoint.at_start(body), {})
-    _lower(b, clone, clones, store.place(b, inside[store.dest]) if store is not None else None)
+    place = store.place(b, inside[store.dest]) if store is not None else None
+    _lower(b, clone, clones, place, simd is not None and kernel in simd)
     body.erase_op(clone)
     for c in clones.values():
         c.drop_all_references()
@@ -213,6 +234,28 @@ def _outlined(
         body.erase_op(s.owner, safe_erase=False)
     Rewriter.insert_op(callee, InsertPoint.after(parent))
     Rewriter.insert_op(func.CallOp(name, buffers, []), InsertPoint.before(kernel))
+
+
+def _use_packed_weights(kernels: list[tile.KernelOp | tile.CopyOp], top: InsertPoint) -> set[tile.KernelOp]:
+    """The linear kernels that get SIMD dot products, each made to read its weight packed
+    for them (a `tile.weight "name@nk"`, N x K, at the top of the function, one per weight)."""
+    packed: dict[str, SSAValue] = {}
+    chosen: set[tile.KernelOp] = set()
+    for kernel in kernels:
+        if not isinstance(kernel, tile.KernelOp) or not simd_gemm.applies(kernel):
+            continue
+        weight = kernel.ins[1].owner
+        assert isinstance(weight, tile.WeightOp)
+        name = weight.sym.data + simd_gemm.PACKED_SUFFIX
+        if name not in packed:
+            new = tile.WeightOp(name, simd_gemm.packed_weight_type(kernel.ins[1]))
+            Rewriter.insert_op(new, top)
+            packed[name] = new.result
+        operands = list(kernel.operands)
+        operands[1] = packed[name]
+        kernel.operands = operands
+        chosen.add(kernel)
+    return chosen
 
 
 def _fused_text(clones: dict[SSAValue, tile.KernelOp], body: Block) -> list[str]:

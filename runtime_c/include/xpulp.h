@@ -478,4 +478,18 @@ static inline void mote_xp_sw_pi(int32_t **p, int32_t v, int32_t step_bytes) {
 #undef MOTE_XP_LOAD_PI
 #undef MOTE_XP_STORE_PI
 
+/* Four consecutive bytes at p as one word (lane i = byte i), what mote's generated SIMD loops
+ * read operands with (`xpulp.load_word`): one `lw` on CORE-V, where the compiler walks it
+ * with post-increment `cv.lw` on its own; p is 4-byte aligned there (misaligned words work on
+ * CV32E40P at an extra cycle). The portable body reads bytes (any alignment, no aliasing). */
+typedef uint32_t __attribute__((may_alias)) mote_xp_word;
+static inline uint32_t mote_xp_load_word(const void *p) {
+#if MOTE_XPULP_ASM
+    return *(const mote_xp_word *)p;
+#else
+    const uint8_t *b = (const uint8_t *)p;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+#endif
+}
+
 #endif /* MOTE_XPULP_H */

@@ -103,12 +103,6 @@ def test_mlir_input_compiles(tmp_path: Path) -> None:
     assert (tmp_path / "b" / "model.weights.npz").exists()
 
 
-@pytest.mark.parametrize("target", ["rv32imc-xcv"])
-def test_unbuilt_targets_exit_2(tmp_path: Path, target: str) -> None:
-    r = mote("compile", ATTENTION / "network.onnx", "-o", tmp_path, "--target", target)
-    _assert_clean_error(r, 2, "not implemented yet", target)
-
-
 @pytest.mark.parametrize("command", [["bench"], ["compress", "m.onnx"]])
 def test_unbuilt_commands_exit_2(command: list[str]) -> None:
     _assert_clean_error(mote(*command), 2, "not implemented yet")

@@ -34,14 +34,18 @@ def reference(
 
 
 def host_c(
-    src: str, inputs: list[np.ndarray], weights: dict[str, np.ndarray] | None = None
+    src: str,
+    inputs: list[np.ndarray],
+    weights: dict[str, np.ndarray] | None = None,
+    pipeline: str = LOWERING_PIPELINE,
 ) -> list[np.ndarray]:
-    """The program's outputs computed by its generated C on the host."""
+    """The program's outputs computed by its generated C on the host (`pipeline`: the
+    lowering, e.g. with the SIMD kernels, whose intrinsics run as portable C there)."""
     module = parse(src)
     f = entry_function(module)
     in_types = list(f.function_type.inputs.data)
     out_types = list(f.function_type.outputs.data)
-    run_pipeline(module, LOWERING_PIPELINE)
+    run_pipeline(module, pipeline)
     check_memory(module)
     host = load_target("host")
     with tempfile.TemporaryDirectory(prefix="mote-oracle-") as tmp:
@@ -51,8 +55,13 @@ def host_c(
     return [a.astype(np.int64) for a in output_arrays(data, out_types)]
 
 
-def assert_same(src: str, inputs: list[np.ndarray], weights: dict[str, np.ndarray] | None = None) -> None:
+def assert_same(
+    src: str,
+    inputs: list[np.ndarray],
+    weights: dict[str, np.ndarray] | None = None,
+    pipeline: str = LOWERING_PIPELINE,
+) -> None:
     want = reference(src, inputs, weights)
-    got = host_c(src, inputs, weights)
+    got = host_c(src, inputs, weights, pipeline)
     for w, g in zip(want, got, strict=True):
         np.testing.assert_array_equal(g, w.astype(np.int64))

@@ -238,3 +238,38 @@ def permuted_product_case(draw: st.DrawFn):
 @SETTINGS
 def test_product_stored_in_transposed_layout(case) -> None:
     assert_same(*case)
+
+
+SIMD_PIPELINE = "qtfm-to-tile,tile-to-loops{simd=xpulp},plan-memory"
+
+
+@st.composite
+def simd_linear_case(draw: st.DrawFn):
+    """An int8 linear layer with a constant weight, K a multiple of 4: the packed-SIMD kernel
+    (4x4 blocks, 4x2/4x1 edge columns, 1xN leftover rows), whose xpulp.h intrinsics run as
+    their portable C on the host."""
+    m, k, n = draw(st.integers(1, 11)), 4 * draw(st.integers(1, 8)), draw(st.integers(1, 11))
+    lead = draw(st.sampled_from([(m,), (1, m)]))
+    xe = draw(st.sampled_from(["i8", "ui8"]))
+    bias = draw(st.booleans())
+    x, w = _array(draw, (*lead, k), xe), _array(draw, (k, n), "i8")
+    b = _array(draw, (n,), "i32", -(2**20), 2**20)
+    acc = x @ w + (b if bias else 0)
+    q = draw(requant(n, len(lead), True, int(np.abs(acc).max())))
+    args = f"%x: {_t(x.shape, xe)}" + (f", %b: {_t((n,), 'i32')}" if bias else "")
+    operands = "%x, %w" + (", %b" if bias else "")
+    types = f"{_t(x.shape, xe)}, {_t(w.shape, 'i8')}" + (f", {_t((n,), 'i32')}" if bias else "")
+    out = _t((*lead, n), "i8")
+    src = f"""func.func @main({args}) -> {out} {{
+      %w = qtfm.weight "w" : {_t(w.shape, "i8")}
+      %y = qtfm.linear {operands} requant {q} : ({types}) -> {out}
+      func.return %y : {out}
+    }}"""
+    return src, [x, *([b] if bias else [])], {"w": w.astype(np.int8)}
+
+
+@given(case=simd_linear_case())
+@SETTINGS
+def test_simd_linear(case) -> None:
+    src, inputs, weights = case
+    assert_same(src, inputs, weights, SIMD_PIPELINE)

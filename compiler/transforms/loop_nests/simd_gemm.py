@@ -1,0 +1,146 @@
+"""Int8 linear layers as packed-SIMD loop nests for Xpulp / CORE-V (`tile-to-loops{simd=xpulp}`).
+
+`cv.sdotsp.b` multiplies the four bytes of one register by the four bytes of another and adds
+the four products to an accumulator in one cycle. To feed it, both operands must have their
+reduction axis contiguous: the activations' rows already do (x[m, k..k+3] is one word), and
+the weights, K x N in the model, are packed offline transposed, N x K, into flash (weight
+`name@nk`, derived from the weight file by the C emitter: compiler/backend/weight_layouts.py),
+so that w[n, k..k+3] is one word too.
+
+The output is computed in 4 x 4 blocks: 16 accumulators stay in registers through the whole
+reduction and every step of 4 along K loads 4 activation words and 4 weight words and does
+16 dot products: 64 MACs for 8 loads and 16 single-cycle instructions (PULP-NN's 4x2 block
+does 32 MACs for 6 loads and 8). Columns left over use 4 x 2 and 4 x 1 blocks, rows left over
+1 x 4, 1 x 2 and 1 x 1. The epilogue (bias, requantization) is the scalar kernel's
+(loop_nests/gemm.py), in registers.
+
+Bit-exact: the dot products wrap in 32 bits like any int32 accumulator, and the kernel is only
+chosen when the bound of the sum of products (K x max|x| x 128) fits int32.
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import IntegerType, MemRefType, Signedness, i8
+from xdsl.ir import SSAValue
+
+from compiler.transforms.loop_nests.builder import LoopBuilder
+from compiler.transforms.loop_nests.gemm import Place, _epilogue, _flat2d
+from compiler.transforms.loop_nests.requant import type_bound
+from dialects import tile, xpulp
+
+PACKED_SUFFIX = "@nk"
+"""Weight-name suffix of a K x N weight stored transposed (N x K) for SIMD dot products."""
+INT32_MAX = (1 << 31) - 1
+
+ROW_BLOCKS = (4, 1)
+COL_BLOCKS = (4, 2, 1)
+
+
+def _elem(v: SSAValue) -> IntegerType:
+    assert isinstance(v.type, MemRefType)
+    elem = v.type.element_type
+    assert isinstance(elem, IntegerType)
+    return elem
+
+
+def _shape(v: SSAValue) -> tuple[int, ...]:
+    assert isinstance(v.type, MemRefType)
+    return tuple(v.type.get_shape())
+
+
+def applies(op: tile.KernelOp) -> bool:
+    """Whether the linear kernel can use 8-bit dot products: 8-bit activations, int8
+    weights that are constants (so they can be packed offline), K a multiple of 4 (whole
+    words) and an accumulator that stays in int32."""
+    if op.kind.data != "qtfm.linear":
+        return False
+    x, w = op.ins[:2]
+    xe, we = _elem(x), _elem(w)
+    if xe.width.data != 8 or we != i8 or not isinstance(w.owner, tile.WeightOp):
+        return False
+    k = _shape(w)[0]
+    # the dot products sum the products only; the bias is added in the epilogue, as in the
+    # scalar kernel
+    return k % 4 == 0 and k * type_bound(xe) * type_bound(we) <= INT32_MAX
+
+
+def packed_weight_type(w: SSAValue) -> MemRefType:
+    k, n = _shape(w)
+    return MemRefType(i8, [n, k])
+
+
+def _dot_op(x_elem: IntegerType) -> type[xpulp.SdotspBOp] | type[xpulp.SdotuspBOp]:
+    unsigned = x_elem.signedness.data == Signedness.UNSIGNED
+    return xpulp.SdotuspBOp if unsigned else xpulp.SdotspBOp
+
+
+def lower_linear_simd(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
+    """`op` is a linear kernel whose weight operand is already the packed N x K weight."""
+    x, wt, *rest = op.ins
+    bias = rest[0] if rest else None
+    out = op.outs[0]
+    n, k = _shape(wt)
+    lead = _shape(out)[:-1]
+    m = 1
+    for d in lead:
+        m *= d
+    # the epilogue bounds the accumulator by the operand types and K (the packed weight's
+    # second axis is K, as the K x N weight's first is)
+    rq, finish = _epilogue(b, op, k, bias, _elem(out))
+    if rq is not None and rq.axis is not None and rq.axis != len(lead):
+        raise NotImplementedError("linear requantized along a leading axis")
+    dot = _dot_op(_elem(x))
+    xs = b.emit(tile.ViewOp.build(operands=[x], result_types=[MemRefType(_elem(x), [m * k])]))
+    ws = b.emit(tile.ViewOp.build(operands=[wt], result_types=[MemRefType(i8, [n * k])]))
+    out2 = _flat2d(b, out, m, n) if place is None else out
+
+    def store(b: LoopBuilder, mi: SSAValue, nj: SSAValue, acc: SSAValue) -> None:
+        value = finish(b, acc, nj, [*([mi] * len(lead)), nj])
+        buf, index = (out2, [mi, nj]) if place is None else place(b, [mi, nj], (m, n))
+        b.store(value, buf, index)
+
+    def block(b: LoopBuilder, ms: list[SSAValue], ns: list[SSAValue]) -> None:
+        a_rows = [b.mul(mi, b.idx(k)) for mi in ms]
+        w_rows = [b.mul(nj, b.idx(k)) for nj in ns]
+
+        def step(b: LoopBuilder, kk: SSAValue, accs: list[SSAValue]) -> list[SSAValue]:
+            a = [b.emit(xpulp.LoadWordOp(xs, b.add(r, kk))) for r in a_rows]
+            w = [b.emit(xpulp.LoadWordOp(ws, b.add(r, kk))) for r in w_rows]
+            bn = len(ns)
+            return [b.emit(dot(accs[i * bn + j], a[i], w[j])) for i in range(len(ms)) for j in range(bn)]
+
+        zero = b.const(0)
+        accs = b.loop(k, step, [zero] * (len(ms) * len(ns)), step=4)
+        for i, mi in enumerate(ms):
+            for j, nj in enumerate(ns):
+                store(b, mi, nj, accs[i * len(ns) + j])
+
+    _tiles(b, m, n, block)
+
+
+def _tiles(b: LoopBuilder, m: int, n: int, block) -> None:  # noqa: ANN001
+    """Covers the m x n output with blocks: rows in groups of ROW_BLOCKS, columns in groups of
+    COL_BLOCKS, the largest first; `block(b, rows, cols)` emits one block's computation."""
+    row_start = 0
+    for bm in ROW_BLOCKS:
+        row_end = row_start + (m - row_start) - (m - row_start) % bm
+        if row_end > row_start:
+            col_start = 0
+            for bn in COL_BLOCKS:
+                col_end = col_start + (n - col_start) - (n - col_start) % bn
+                if col_end > col_start:
+                    _grid(b, (row_start, row_end, bm), (col_start, col_end, bn), block)
+                col_start = col_end
+        row_start = row_end
+
+
+def _grid(b: LoopBuilder, rows: tuple[int, int, int], cols: tuple[int, int, int], block) -> None:  # noqa: ANN001
+    (m0, m1, bm), (n0, n1, bn) = rows, cols
+
+    def over_rows(b: LoopBuilder, mi: SSAValue, _: list[SSAValue]) -> None:
+        def over_cols(b: LoopBuilder, nj: SSAValue, _: list[SSAValue]) -> None:
+            block(b, [b.iadd(mi, i) for i in range(bm)], [b.iadd(nj, j) for j in range(bn)])
+
+        b.loop(n1, over_cols, lower=n0, step=bn)
+
+    b.loop(m1, over_rows, lower=m0, step=bm)
