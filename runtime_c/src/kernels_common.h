@@ -75,15 +75,50 @@ static inline uint32_t mote_udiv64_32(uint64_t u, uint32_t d)
     return (q1 << 16) | q0;
 }
 
-/* floor(u / d) for u < 2^48 and 1 <= d < 2^16: two steps of 32-by-16-bit long division.
- * (u >> 16) < 2^32 and the first remainder r < d, so (r << 16) | low16 < 2^32. */
-static inline uint64_t mote_udiv48_16(uint64_t u, uint32_t d)
+/* Many floor divisions u / d (uint32) by one divisor d >= 1, without a divide per element:
+ * with R = floor(2^32 / d) (d >= 2), q' = floor(u * R / 2^32) satisfies u/d - 1 < q' <= u/d
+ * (R > 2^32/d - 1 and u < 2^32), so q' is q or q - 1 and one comparison of the remainder
+ * fixes it. R is computed in 32 bits: floor(2^32/d) = floor((2^32-1)/d) + 1 exactly when
+ * (2^32-1) mod d = d - 1. A divide costs up to 35 cycles on CV32E40P; this a mulhu, a mul
+ * and a compare. (d = 1 is the identity: R would not fit.) */
+typedef struct {
+    uint32_t d, r;
+} mote_udiv32;
+
+static inline mote_udiv32 mote_udiv32_setup(uint32_t d)
+{
+    mote_udiv32 v;
+    v.d = d;
+    v.r = 0;
+    if (d > 1) {
+        v.r = 0xFFFFFFFFu / d;
+        if (0xFFFFFFFFu - v.r * d == d - 1u)
+            v.r += 1u;
+    }
+    return v;
+}
+
+static inline uint32_t mote_udiv32_by(uint32_t u, const mote_udiv32 *v)
+{
+    if (v->d == 1u)
+        return u;
+    uint32_t q = (uint32_t)(((uint64_t)u * v->r) >> 32);
+    if (u - q * v->d >= v->d)
+        q += 1u;
+    return q;
+}
+
+/* floor(u / d) for u < 2^48 and 1 <= d < 2^16, given d's mote_udiv32: two steps of 32-by-16
+ * long division ((u >> 16) < 2^32, and the first remainder r < d, so (r << 16) | low16 <
+ * 2^32), each step a multiplication. */
+static inline uint64_t mote_udiv48_by(uint64_t u, const mote_udiv32 *v)
 {
     uint32_t top = (uint32_t)(u >> 16);
-    uint32_t qh = top / d;
-    uint32_t low = ((top - qh * d) << 16) | ((uint32_t)u & 0xFFFFu);
-    return ((uint64_t)qh << 16) | (low / d);
+    uint32_t qh = mote_udiv32_by(top, v);
+    uint32_t low = ((top - qh * v->d) << 16) | ((uint32_t)u & 0xFFFFu);
+    return ((uint64_t)qh << 16) | mote_udiv32_by(low, v);
 }
+
 
 /* floor(sqrt(v)) for any uint32 v: the digit-by-digit method, one result bit per step. */
 static inline uint32_t mote_isqrt32(uint32_t v)

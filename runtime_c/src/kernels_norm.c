@@ -79,18 +79,19 @@ static inline int32_t clamp_signed64(uint64_t v, uint32_t hi, int32_t sign)
                     for (int32_t j = 0; j < n; ++j) /* |x * w| < D: the quotient is 0 or -1 */  \
                         y[j] = (TY)(((int32_t)x[j] * weight[j]) >> 31);                         \
                 } else {                                                                        \
-                    const uint32_t d = (uint32_t)d64;                                           \
+                    const mote_udiv32 d = mote_udiv32_setup((uint32_t)d64);                     \
                     for (int32_t j = 0; j < n; ++j) {                                           \
                         int32_t p = (int32_t)x[j] * weight[j];                                  \
                         int32_t sign = p >> 31;                                                 \
-                        y[j] = (TY)clamp_signed32((uint32_t)(p ^ sign) / d, uhi, sign);         \
+                        y[j] = (TY)clamp_signed32(mote_udiv32_by((uint32_t)(p ^ sign), &d), uhi, sign); \
                     }                                                                           \
                 }                                                                               \
             } else {                                                                            \
+                const mote_udiv32 by_std = mote_udiv32_setup(std);                              \
                 for (int32_t j = 0; j < n; ++j) {                                               \
                     int64_t p = (int64_t)x[j] * weight[j]; /* |p| < 2^47 */                     \
                     int32_t sign = (int32_t)(p >> 63);                                          \
-                    uint64_t q = mote_udiv48_16((uint64_t)(p ^ sign), std);                     \
+                    uint64_t q = mote_udiv48_by((uint64_t)(p ^ sign), &by_std);                 \
                     y[j] = (TY)clamp_signed64(q >> shift, uhi, sign);                           \
                 }                                                                               \
             }                                                                                   \
@@ -173,29 +174,32 @@ static inline int32_t clamp_signed64(uint64_t v, uint32_t hi, int32_t sign)
                                      : (uint32_t)(mean - lo_x);                                 \
             if (far * far <= lim2) {                                                            \
                 /* |xc * w| + |bias| < 2^31, and |q| <= |xc * w| */                             \
+                const mote_udiv32 by_std = mote_udiv32_setup(std);                              \
                 for (int32_t j = 0; j < n; ++j) {                                               \
                     int32_t p = ((int32_t)x[j] - mean) * weight[j];                             \
                     int32_t q;                                                                  \
-                    if (TRUNC) {                                                                \
-                        q = p / (int32_t)std;                                                   \
+                    int32_t sign = p >> 31;                                                     \
+                    if (TRUNC) { /* toward zero: the magnitude's floor, signed back */          \
+                        uint32_t m = mote_udiv32_by((uint32_t)((p ^ sign) - sign), &by_std);     \
+                        q = sign ? -(int32_t)m : (int32_t)m;                                    \
                     } else {                                                                    \
-                        int32_t sign = p >> 31;                                                 \
-                        q = (int32_t)((uint32_t)(p ^ sign) / std) ^ sign;                       \
+                        q = (int32_t)mote_udiv32_by((uint32_t)(p ^ sign), &by_std) ^ sign;      \
                     }                                                                           \
                     int32_t t = q + bias[j];                                                    \
-                    int32_t sign = t >> 31;                                                     \
-                    y[j] = (TY)clamp_signed32((uint32_t)(t ^ sign) >> sh32, uhi, sign);         \
+                    int32_t tsign = t >> 31;                                                    \
+                    y[j] = (TY)clamp_signed32((uint32_t)(t ^ tsign) >> sh32, uhi, tsign);       \
                 }                                                                               \
             } else {                                                                            \
+                const mote_udiv32 by_std64 = mote_udiv32_setup(std);                            \
                 for (int32_t j = 0; j < n; ++j) {                                               \
                     int64_t p = (int64_t)((int32_t)x[j] - mean) * weight[j]; /* |p| < 2^47 */   \
                     int64_t psign = p >> 63;                                                    \
                     int64_t q;                                                                  \
                     if (TRUNC) {                                                                \
-                        uint64_t m = mote_udiv48_16((uint64_t)((p ^ psign) - psign), std);      \
+                        uint64_t m = mote_udiv48_by((uint64_t)((p ^ psign) - psign), &by_std64); \
                         q = psign ? -(int64_t)m : (int64_t)m;                                   \
                     } else {                                                                    \
-                        q = (int64_t)mote_udiv48_16((uint64_t)(p ^ psign), std) ^ psign;        \
+                        q = (int64_t)mote_udiv48_by((uint64_t)(p ^ psign), &by_std64) ^ psign;  \
                     }                                                                           \
                     int64_t t = q + bias[j];                                                    \
                     int32_t sign = (int32_t)(t >> 63);                                          \
