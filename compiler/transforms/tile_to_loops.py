@@ -29,6 +29,7 @@ from compiler.transforms.loop_nests import (
     runtime_calls,
     simd_gemm,
     softmax_table,
+    xpulp_clip,
 )
 from compiler.transforms.loop_nests.builder import LoopBuilder
 from compiler.transforms.loop_nests.permuted_store import PermutedStore, permuted_stores
@@ -61,8 +62,9 @@ class TileToLoops(ModulePass):
     (when nothing else does), and store a matrix product straight into the layout of the
     transposes that are its only readers: their intermediate buffers never exist."""
     simd: str = ""
-    """`xpulp`: int8 linear layers use packed SIMD dot products (loop_nests/simd_gemm.py) on
-    weights packed offline for them; empty: scalar loops only."""
+    """`xpulp`: int8 linear layers and attention products use packed SIMD dot products
+    (loop_nests/simd_gemm.py) on weights packed offline for them, and saturations become
+    `cv.clip` (loop_nests/xpulp_clip.py); empty: scalar loops only."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.simd not in ("", "xpulp"):
@@ -75,10 +77,13 @@ class TileToLoops(ModulePass):
             kernels = [o for o in block.ops if isinstance(o, tile.KernelOp | tile.CopyOp)]
             shared: dict[str, str] = {}  # one function per distinct kernel (see _outlined)
             fusions = _elementwise_fusions(kernels) if self.fuse else {}
+            simd = _use_packed_weights(kernels, top) if self.simd == "xpulp" else set()
+            if self.simd == "xpulp":
+                simd |= _read_transposed_rhs(kernels, block)
+                kernels = [k for k in kernels if k.parent is not None]
             stores = permuted_stores(kernels) if self.fuse else {}
             absorbed = {p for f in fusions.values() for p in f.values()}
             absorbed |= {t for s in stores.values() for t in s.transposes}
-            simd = _use_packed_weights(kernels, top) if self.simd == "xpulp" else set()
             for product, store in stores.items():
                 dest = store.dest.owner
                 if isinstance(dest, tile.AllocOp):  # allocated where its transpose was
@@ -105,6 +110,8 @@ class TileToLoops(ModulePass):
             for dead in [o for o in reversed(list(block.ops)) if isinstance(o, dead_kinds)]:
                 if not dead.results[0].uses:
                     block.erase_op(dead)
+        if self.simd == "xpulp":
+            xpulp_clip.clamps_to_clips(op)
 
 
 PRODUCTS = {"qtfm.linear": gemm.lower_linear, "qtfm.matmul": gemm.lower_matmul}
@@ -153,7 +160,10 @@ def _lower(
 ) -> None:
     if simd:
         assert isinstance(kernel, tile.KernelOp)
-        simd_gemm.lower_linear_simd(b, kernel, place)
+        if kernel.kind.data == "qtfm.matmul":
+            simd_gemm.lower_matmul_simd(b, kernel, place)
+        else:
+            simd_gemm.lower_linear_simd(b, kernel, place)
     elif place is not None:
         assert isinstance(kernel, tile.KernelOp)
         PRODUCTS[kernel.kind.data](b, kernel, place)
@@ -255,6 +265,25 @@ def _use_packed_weights(kernels: list[tile.KernelOp | tile.CopyOp], top: InsertP
         operands[1] = packed[name]
         kernel.operands = operands
         chosen.add(kernel)
+    return chosen
+
+
+def _read_transposed_rhs(kernels: list[tile.KernelOp | tile.CopyOp], block: Block) -> set[tile.KernelOp]:
+    """Matmuls made to read their right-hand side transposed (simd_gemm.transposed_rhs): the
+    transposes they read are erased, so a key projection is stored once, in the layout the
+    dot products want."""
+    chosen: set[tile.KernelOp] = set()
+    for t in simd_gemm.transposed_rhs(kernels):
+        source, result = t.ins[0], t.outs[0]
+        for use in list(result.uses):
+            if use.operation is not t:
+                reader = use.operation
+                assert isinstance(reader, tile.KernelOp)
+                operands = list(reader.operands)
+                operands[use.index] = source
+                reader.operands = operands
+                chosen.add(reader)
+        block.erase_op(t)
     return chosen
 
 

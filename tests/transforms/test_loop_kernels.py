@@ -273,3 +273,30 @@ def simd_linear_case(draw: st.DrawFn):
 def test_simd_linear(case) -> None:
     src, inputs, weights = case
     assert_same(src, inputs, weights, SIMD_PIPELINE)
+
+
+@st.composite
+def simd_matmul_case(draw: st.DrawFn):
+    """Q.K^T as attention writes it (K^T a transpose of the last two axes of an [.., N, K]
+    tensor): the SIMD matmul reads K untransposed, the transpose disappears."""
+    m, k, n = draw(st.integers(1, 9)), 4 * draw(st.integers(1, 5)), draw(st.integers(1, 9))
+    ba, bb = draw(st.sampled_from([((2,), (2,)), ((1, 2), (1, 2)), ((), ()), ((2,), (1,))]))
+    ae = draw(st.sampled_from(["i8", "ui8"]))
+    a, bt = _array(draw, (*ba, m, k), ae), _array(draw, (*bb, n, k), "i8")
+    batch = np.broadcast_shapes(ba, bb)
+    rank = len(bb) + 2
+    perm = [*range(rank - 2), rank - 1, rank - 2]
+    q = draw(requant(None, None, True, int(np.abs(a @ np.swapaxes(bt, -1, -2)).max())))
+    out, bt_type, b_type = _t((*batch, m, n), "i8"), _t(bt.shape, "i8"), _t((*bb, k, n), "i8")
+    src = f"""func.func @main(%a: {_t(a.shape, ae)}, %bt: {bt_type}) -> {out} {{
+      %b = qtfm.transpose %bt perm = array<i64: {", ".join(map(str, perm))}> : {bt_type} -> {b_type}
+      %y = qtfm.matmul %a, %b requant {q} : ({_t(a.shape, ae)}, {_t((*bb, k, n), "i8")}) -> {out}
+      func.return %y : {out}
+    }}"""
+    return src, [a, bt]
+
+
+@given(case=simd_matmul_case())
+@SETTINGS
+def test_simd_matmul_reads_the_keys_untransposed(case) -> None:
+    assert_same(*case, None, SIMD_PIPELINE)

@@ -44,9 +44,15 @@ class Requantizer:
         worst = max(abs(m) for m in self.muls) * acc_bound + max(abs(a) for a in self.adds)
         self.wide = worst > INT32_MAX or shift > 30
         self.typ = i64 if self.wide else i32
+        # after the shift the value is within worst >> shift: the clamp can run on 32 bits
+        self.clamp_typ = i32 if (worst >> shift) <= INT32_MAX else self.typ
         self.shift = shift
         self.lo, self.hi = q.clamp_range()
-        self.mul_table = _table(b, self.muls, self.typ) if len(self.muls) > 1 else None
+        # multipliers fit int32: a 32-bit table, sign-extended when loaded, lets RV32 form the
+        # 64-bit product with one mul and one mulh instead of a 64 x 64-bit multiplication
+        narrow_muls = all(-(1 << 31) <= m <= INT32_MAX for m in self.muls)
+        self.mul_type = i32 if narrow_muls else self.typ
+        self.mul_table = _table(b, self.muls, self.mul_type) if len(self.muls) > 1 else None
         self.add_table = _table(b, self.adds, self.typ) if len(self.adds) > 1 else None
 
     @property
@@ -58,7 +64,7 @@ class Requantizer:
         v = b.widen(acc, self.typ)
         if self.mul_table is not None:
             assert channel is not None
-            v = b.mul(v, b.load(self.mul_table, [channel]))
+            v = b.mul(v, b.widen(b.load(self.mul_table, [channel]), self.typ))
         elif self.muls[0] != 1:
             v = b.mul(v, b.const(self.muls[0], self.typ))
         if self.add_table is not None:
@@ -68,6 +74,7 @@ class Requantizer:
             v = b.add(v, b.const(self.adds[0], self.typ))
         if self.shift:
             v = b.shrs(v, b.const(self.shift, self.typ))
-        v = b.maxs(v, b.const(self.lo, self.typ))
-        v = b.mins(v, b.const(self.hi, self.typ))
+        v = b.narrow(v, self.clamp_typ)
+        v = b.maxs(v, b.const(self.lo, self.clamp_typ))
+        v = b.mins(v, b.const(self.hi, self.clamp_typ))
         return b.narrow(v, self.out_type)

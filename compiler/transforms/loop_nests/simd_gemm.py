@@ -103,19 +103,44 @@ def lower_linear_simd(b: LoopBuilder, op: tile.KernelOp, place: Place | None = N
         a_rows = [b.mul(mi, b.idx(k)) for mi in ms]
         w_rows = [b.mul(nj, b.idx(k)) for nj in ns]
 
-        def step(b: LoopBuilder, kk: SSAValue, accs: list[SSAValue]) -> list[SSAValue]:
-            a = [b.emit(xpulp.LoadWordOp(xs, b.add(r, kk))) for r in a_rows]
-            w = [b.emit(xpulp.LoadWordOp(ws, b.add(r, kk))) for r in w_rows]
-            bn = len(ns)
-            return [b.emit(dot(accs[i * bn + j], a[i], w[j])) for i in range(len(ms)) for j in range(bn)]
-
-        zero = b.const(0)
-        accs = b.loop(k, step, [zero] * (len(ms) * len(ns)), step=4)
+        accs = _reduction(b, k, xs, a_rows, ws, w_rows, dot)
         for i, mi in enumerate(ms):
             for j, nj in enumerate(ns):
                 store(b, mi, nj, accs[i * len(ns) + j])
 
     _tiles(b, m, n, block)
+
+
+UNROLL = (8, 4, 2, 1)
+"""Words of the reduction per loop iteration (the largest that divides K / 4): the loop's
+increment, compare and taken branch are shared by more dot products."""
+
+
+def _reduction(
+    b: LoopBuilder,
+    k: int,
+    a: SSAValue,
+    a_rows: list[SSAValue],
+    w: SSAValue,
+    w_rows: list[SSAValue],
+    dot: type[xpulp.SdotspBOp] | type[xpulp.SdotuspBOp],
+) -> list[SSAValue]:
+    """The len(a_rows) x len(w_rows) accumulators of a block: sum over k of a[row + k] *
+    w[row' + k], four bytes per dot product, `UNROLL` words per iteration."""
+    words = k // 4
+    unroll = next(u for u in UNROLL if words % u == 0)
+    bn = len(w_rows)
+
+    def step(b: LoopBuilder, kk: SSAValue, accs: list[SSAValue]) -> list[SSAValue]:
+        for u in range(unroll):
+            at = b.iadd(kk, 4 * u)
+            xa = [b.emit(xpulp.LoadWordOp(a, b.add(r, at))) for r in a_rows]
+            xw = [b.emit(xpulp.LoadWordOp(w, b.add(r, at))) for r in w_rows]
+            pairs = [(i, j) for i in range(len(a_rows)) for j in range(bn)]
+            accs = [b.emit(dot(accs[i * bn + j], xa[i], xw[j])) for i, j in pairs]
+        return accs
+
+    return b.loop(k, step, [b.const(0)] * (len(a_rows) * bn), step=4 * unroll)
 
 
 def _tiles(b: LoopBuilder, m: int, n: int, block) -> None:  # noqa: ANN001
@@ -144,3 +169,90 @@ def _grid(b: LoopBuilder, rows: tuple[int, int, int], cols: tuple[int, int, int]
         b.loop(n1, over_cols, lower=n0, step=bn)
 
     b.loop(m1, over_rows, lower=m0, step=bm)
+
+
+def transposed_rhs(kernels: list) -> dict[tile.KernelOp, tile.KernelOp]:  # type: ignore[type-arg]
+    """Matmuls that can read their right-hand side B (K x N) transposed, N x K, the layout dot
+    products want: B is the result of a transpose of the last two axes (attention's K^T) that
+    only such matmuls read, so they read the transpose's input instead and the transpose
+    disappears. Maps each transpose to one of its readers (all of them are rewritten)."""
+    found: dict[tile.KernelOp, tile.KernelOp] = {}
+    for t in kernels:
+        if not isinstance(t, tile.KernelOp) or t.kind.data != "qtfm.transpose":
+            continue
+        perm = [int(p) for p in t.attributes["perm"].get_values()]  # type: ignore[attr-defined]
+        r = len(perm)
+        if r < 2 or perm != [*range(r - 2), r - 1, r - 2] or not isinstance(t.outs[0].owner, tile.AllocOp):
+            continue
+        readers = [u.operation for u in t.outs[0].uses if u.operation is not t]
+        if readers and all(_matmul_reads_rhs(m, t.outs[0]) for m in readers):
+            found[t] = readers[0]  # type: ignore[assignment]
+    return found
+
+
+def _matmul_reads_rhs(op: object, buf: SSAValue) -> bool:
+    if not isinstance(op, tile.KernelOp) or op.kind.data != "qtfm.matmul":
+        return False
+    lhs, rhs = op.ins
+    if rhs is not buf or lhs is buf or buf in op.outs:
+        return False
+    k = _shape(lhs)[-1]
+    bound = k * type_bound(_elem(lhs)) * type_bound(_elem(rhs))
+    return _elem(lhs).width.data == 8 and _elem(rhs) == i8 and k % 4 == 0 and bound <= INT32_MAX
+
+
+def lower_matmul_simd(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
+    """`op` is a matmul whose right-hand operand is already B transposed ([..., N, K])."""
+    lhs, rhs_t = op.ins
+    out = op.outs[0]
+    oshape = _shape(out)
+    m, n = oshape[-2:]
+    k = _shape(lhs)[-1]
+    _, finish = _epilogue(b, op, k, None, _elem(out))
+    dot = _dot_op(_elem(lhs))
+    flat_a = b.emit(tile.ViewOp.build(operands=[lhs], result_types=[MemRefType(_elem(lhs), [_count(lhs)])]))
+    flat_b = b.emit(tile.ViewOp.build(operands=[rhs_t], result_types=[MemRefType(i8, [_count(rhs_t)])]))
+
+    def per_batch(b: LoopBuilder, batch: list[SSAValue]) -> None:
+        base_a = _batch_offset(b, batch, _shape(lhs), m * k)
+        base_b = _batch_offset(b, batch, _shape(rhs_t), n * k)
+
+        def store(b: LoopBuilder, mi: SSAValue, nj: SSAValue, acc: SSAValue) -> None:
+            index = [*batch, mi, nj]
+            value = finish(b, acc, nj, index)
+            buf, at = (out, index) if place is None else place(b, index, oshape)
+            b.store(value, buf, at)
+
+        def block(b: LoopBuilder, ms: list[SSAValue], ns: list[SSAValue]) -> None:
+            a_rows = [b.add(base_a, b.mul(mi, b.idx(k))) for mi in ms]
+            b_rows = [b.add(base_b, b.mul(nj, b.idx(k))) for nj in ns]
+
+            accs = _reduction(b, k, flat_a, a_rows, flat_b, b_rows, dot)
+            for i, mi in enumerate(ms):
+                for j, nj in enumerate(ns):
+                    store(b, mi, nj, accs[i * len(ns) + j])
+
+        _tiles(b, m, n, block)
+
+    b.nest(oshape[:-2], per_batch)
+
+
+def _count(v: SSAValue) -> int:
+    total = 1
+    for d in _shape(v):
+        total *= d
+    return total
+
+
+def _batch_offset(b: LoopBuilder, batch: list[SSAValue], shape: tuple[int, ...], matrix: int) -> SSAValue:
+    """Element offset of the operand's matrix at `batch` (its batch dims right-aligned with the
+    output's; size-1 dims broadcast)."""
+    own = shape[:-2]
+    skip = len(batch) - len(own)
+    offset = b.idx(0)
+    stride = matrix
+    for i in range(len(own) - 1, -1, -1):
+        if own[i] != 1:
+            offset = b.add(offset, b.mul(batch[skip + i], b.idx(stride)))
+        stride *= own[i]
+    return offset
