@@ -1,0 +1,169 @@
+"""rv32imc-xcv benchmarks (issue 6): the int8 linear kernel's MACs per modelled cycle against
+rv32imc and the SIMD ceiling, and BERT-tiny's modelled cycles on both targets; the table goes
+to benchmarks/results/xcv.md.
+
+    python -m benchmarks.xcv_bench
+
+The linear kernel is BERT's projection shape: 128 tokens x 128 inputs x 128 outputs, int8
+activations and weights, int32 bias, per-channel requantization to int8 (2,097,152 MACs).
+"Kernel" counts every cycle of its generated function (loops, the requantization epilogue);
+"inner loop" only the blocks that do the MACs (the loads and dot products of the reduction,
+with the loop's increment and branch). Cycles are the cycle model's (docs/cycle_model.md) on
+the emulators' exact block and edge counts (qemu-riscv32 for rv32imc, unicorn for
+rv32imc-xcv). The ceiling of a CV32E40P core is 4 MACs per cycle (one `cv.sdotsp.b`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from compiler.backend.cycle_model import Program, count_cycles
+from compiler.backend.harness_io import input_bytes
+from compiler.backend.run import Block, Edge, run_model_binary
+from compiler.backend.target import load_target
+from compiler.frontend.zoo import save_inputs, save_model
+from compiler.reference.interpreter import entry_function
+from compiler.tools.compile_model import compile_model
+from compiler.tools.ir_files import read_ir
+from compiler.tools.run_model import run_model
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TOKENS, INPUTS, OUTPUTS = 128, 128, 128
+MACS = TOKENS * INPUTS * OUTPUTS
+CEILING = 4
+
+
+def linear_program(work: Path) -> Path:
+    """The linear kernel as a qtfm program with its weight file."""
+    rng = np.random.default_rng(0)
+    w = rng.integers(-128, 128, (INPUTS, OUTPUTS), dtype=np.int64).astype(np.int8)
+    bias = rng.integers(-(2**16), 2**16, (OUTPUTS,), dtype=np.int64).astype(np.int32)
+    np.savez(work / "linear.weights.npz", w=w, bias=bias)
+    muls = ", ".join(str(int(m)) for m in rng.integers(2**29, 2**30, OUTPUTS))
+    adds = ", ".join("0" for _ in range(OUTPUTS))
+    x, wt = f"tensor<{TOKENS}x{INPUTS}xi8>", f"tensor<{INPUTS}x{OUTPUTS}xi8>"
+    bt, y = f"tensor<{OUTPUTS}xi32>", f"tensor<{TOKENS}x{OUTPUTS}xi8>"
+    q = f"#qtfm.requant<mul = [{muls}], add = [{adds}], shift = 40, levels = 256, signed, axis = 1>"
+    text = f"""builtin.module attributes {{qtfm.weights = "linear.weights.npz"}} {{
+  func.func @main(%x: {x}) -> {y} {{
+    %w = qtfm.weight "w" : {wt}
+    %b = qtfm.weight "bias" : {bt}
+    %y = qtfm.linear %x, %w, %b requant {q} : ({x}, {wt}, {bt}) -> {y}
+    func.return %y : {y}
+  }}
+}}
+"""
+    path = work / "linear.mlir"
+    path.write_text(text)
+    return path
+
+
+@dataclass(frozen=True)
+class KernelFigures:
+    target: str
+    kernel_cycles: int
+    inner_cycles: int
+    inner_macs: int
+    outputs: bytes
+
+    @property
+    def kernel_macs_per_cycle(self) -> float:
+        return MACS / self.kernel_cycles
+
+    @property
+    def inner_macs_per_cycle(self) -> float:
+        return self.inner_macs / self.inner_cycles
+
+
+def measure_kernel(target_name: str, work: Path) -> KernelFigures:
+    program = linear_program(work)
+    out = work / target_name
+    compile_model(program, out, target_name, None, False)
+    target = load_target(target_name)
+    exe = out / "model.elf"
+    module, _ = read_ir(program)
+    types = list(entry_function(module).function_type.inputs.data)
+    x = np.random.default_rng(1).integers(-128, 128, (TOKENS, INPUTS))
+    result = run_model_binary(exe, target, input_bytes([x], types))
+    decoded = Program(exe, target)
+    counts = count_cycles(decoded, result.blocks, result.edges)
+    kernel = [name for name in counts.per_function if "linear" in name]
+    if len(kernel) != 1:
+        raise SystemExit(f"expected one linear kernel function in {exe}, found {kernel}")
+    # the reduction loop: its body is straight-line code (unrolled), so all of its blocks run
+    # once per iteration: the kernel's blocks that run as often as its busiest multiplying one
+    mac_kind = "simd_dot" if target_name == "rv32imc-xcv" else "mul"
+    lanes = 4 if mac_kind == "simd_dot" else 1
+    own = [b for b in result.blocks if decoded.function_of(b.address) == kernel[0]]
+
+    def multiplies(b: Block) -> int:
+        return sum(1 for ins in decoded.block(b.address, b.instructions) if ins.kind == mac_kind)
+
+    iterations = max(b.executions for b in own if multiplies(b))
+    inner = [b for b in own if b.executions == iterations]
+    macs = sum(multiplies(b) * lanes * b.executions for b in inner)
+    starts = {b.address for b in inner}
+    edges = [Edge(e.source, e.target, e.count) for e in result.edges if e.source in starts]
+    inner_counts = count_cycles(decoded, inner, edges)
+    return KernelFigures(
+        target_name, counts.per_function[kernel[0]], inner_counts.total, macs, result.output_bytes
+    )
+
+
+def measure_bert(target_name: str, work: Path) -> tuple[int, int, float]:
+    """(model cycles, model instructions, emulator seconds) of BERT-tiny, 128 tokens, int8."""
+    model = save_model("bert-tiny", work / "bt.onnx", TOKENS)
+    calib = save_inputs("bert-tiny", work / "c.npz", TOKENS, seed=2)
+    inputs = save_inputs("bert-tiny", work / "i.npz", TOKENS, seed=1, n_samples=1)
+    out = work / f"bt-{target_name}"
+    compile_model(model, out, target_name, calib, False, precision="int8")
+    start = time.perf_counter()
+    run = run_model(out, inputs, work / f"o-{target_name}.npz")["run"]
+    return int(run["cycles"]), int(run["instructions_model"]), time.perf_counter() - start
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="mote-xcv-") as tmp:
+        work = Path(tmp)
+        kernels = [measure_kernel(t, work) for t in ("rv32imc", "rv32imc-xcv")]
+        if kernels[0].outputs != kernels[1].outputs:
+            raise SystemExit("the linear kernel's outputs differ between rv32imc and rv32imc-xcv")
+        bert = {t: measure_bert(t, work) for t in ("rv32imc", "rv32imc-xcv")}
+        for t in ("rv32imc", "rv32imc-xcv"):
+            if not np.array_equal(np.load(work / "o-rv32imc.npz")["last_hidden_state"],
+                                  np.load(work / f"o-{t}.npz")["last_hidden_state"]):  # fmt: skip
+                raise SystemExit("BERT-tiny's outputs differ between rv32imc and rv32imc-xcv")
+    lines = [
+        f"Int8 linear kernel, {TOKENS} tokens x {INPUTS} x {OUTPUTS} ({MACS:,} MACs), per-channel requant:",
+        "",
+        "| target | kernel cycles | kernel MACs/cycle | inner loop MACs/cycle | ceiling |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for k in kernels:
+        lines.append(
+            f"| {k.target} | {k.kernel_cycles:,} | {k.kernel_macs_per_cycle:.2f} | "
+            f"{k.inner_macs_per_cycle:.2f} | {CEILING if k.target == 'rv32imc-xcv' else 1} |"
+        )
+    (rc, ri, rs), (xc, xi, xs) = bert["rv32imc"], bert["rv32imc-xcv"]
+    lines += [
+        "",
+        f"BERT-tiny, {TOKENS} tokens, int8 (outputs identical on both targets):",
+        "",
+        "| target | instructions | modelled cycles | cycles vs rv32imc | emulated run (s) |",
+        "|---|---:|---:|---:|---:|",
+        f"| rv32imc | {ri:,} | {rc:,} | 1.00x | {rs:.1f} |",
+        f"| rv32imc-xcv | {xi:,} | {xc:,} | {rc / xc:.2f}x fewer | {xs:.1f} |",
+    ]
+    text = "\n".join(lines) + "\n"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "xcv.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
