@@ -591,7 +591,7 @@ builtin.module {
     assert 'extern const int8_t mote_w_w9_x[2]; /* "9/x": memref<2xi8> */' in header
     assert 'extern const int8_t mote_w_l0_wq[2]; /* "l0.wq": memref<2xi8> */' in header
     assert 'extern const int8_t mote_w_l0_wq_1[2]; /* "l0_wq": memref<2xi8> */' in header
-    assert "const int8_t mote_w_l0_wq_1[2] = {\n  1,2,\n};" in sources[WEIGHTS_C]
+    assert "const int8_t mote_w_l0_wq_1[2] __attribute__((aligned(4))) = {\n  1,2,\n};" in sources[WEIGHTS_C]
     assert "(void)x;" in sources[MODEL_C]
 
 
@@ -737,7 +737,8 @@ def test_c_target_prints_the_files_and_weights_on_request(tmp_path: Path) -> Non
     full = opt("-t", "c{weights=true}")
     assert full.returncode == 0, full.stderr
     assert "/* ----- model_weights.c ----- */" in full.stdout
-    assert "const int8_t mote_w_l0_w[16] = {\n  1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,\n};" in full.stdout
+    table = "const int8_t mote_w_l0_w[16] __attribute__((aligned(4))) = {\n  1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,\n};"
+    assert table in full.stdout
     (tmp_path / "m.npz").unlink()
     assert opt("-t", "c").returncode == 0  # without the weight file: extern declarations only
     missing = opt("-t", "c{weights=true}")

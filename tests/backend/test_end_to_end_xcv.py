@@ -1,7 +1,9 @@
 """`mote compile` and `mote run` on rv32imc-xcv (clang-19 with the CORE-V extensions, run by the
-unicorn runner): the Deeploy kernel networks and the BERT-tiny zoo model reproduce their
-references bit-exactly, with instruction counts, the stack figure and cycles in the report.
-(tests/backend/test_end_to_end.py does the same for host and rv32imc.)"""
+unicorn runner): every Deeploy network and every zoo model reproduce their references
+bit-exactly, with instruction counts, the stack figure and cycles in the report. The zoo
+models are also quantized with `--precision int8`, whose linear layers and attention products
+run on the SIMD dot-product kernels. (tests/backend/test_end_to_end.py does the same for host
+and rv32imc.)"""
 
 from __future__ import annotations
 
@@ -11,12 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compiler.frontend.zoo import save_inputs, save_model
+from compiler.frontend.zoo import ZOO_NAMES, save_inputs, save_model
 from compiler.tools.compile_model import compile_model
 from compiler.tools.run_model import run_model
-from tests.deeploy_networks import NETWORKS, ROOT, golden, network_id
+from tests.deeploy_networks import NETWORKS, golden, network_id
 
-KERNELS = [p for p in NETWORKS if p.is_relative_to(ROOT / "Kernels")]
 ZOO_SEQ_LEN = 16
 
 
@@ -39,8 +40,8 @@ def _check_report(out: Path) -> None:
     assert run["instructions_total"] > run["instructions_model"]
 
 
-@pytest.mark.parametrize("path", KERNELS, ids=network_id)
-def test_deeploy_kernel_is_bit_exact_on_xcv(path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("path", NETWORKS, ids=network_id)
+def test_deeploy_network_is_bit_exact_on_xcv(path: Path, tmp_path: Path) -> None:
     _, want = golden(path)
     inputs = path / "inputs.npz"
     compile_model(path / "network.onnx", tmp_path / "xcv", "rv32imc-xcv", inputs, False)
@@ -50,11 +51,13 @@ def test_deeploy_kernel_is_bit_exact_on_xcv(path: Path, tmp_path: Path) -> None:
     _check_report(tmp_path / "xcv")
 
 
-def test_bert_tiny_is_bit_exact_on_xcv(tmp_path: Path) -> None:
-    model = save_model("bert-tiny", tmp_path / "bert-tiny.onnx", ZOO_SEQ_LEN)
-    calib = save_inputs("bert-tiny", tmp_path / "calib.npz", ZOO_SEQ_LEN, seed=2)
-    inputs = save_inputs("bert-tiny", tmp_path / "inputs.npz", ZOO_SEQ_LEN, n_samples=2, seed=1)
-    compile_model(model, tmp_path / "host", "host", calib, False)
+@pytest.mark.parametrize(("name", "precision"), [("bert-tiny", "mixed"), *((n, "int8") for n in ZOO_NAMES)])
+def test_zoo_model_is_bit_exact_on_xcv(name: str, precision: str, tmp_path: Path) -> None:
+    model = save_model(name, tmp_path / f"{name}.onnx", ZOO_SEQ_LEN)
+    calib_kwargs: dict[str, object] = {"seed": 2} if name != "minilm" else {"source": "calibration"}
+    calib = save_inputs(name, tmp_path / "calib.npz", ZOO_SEQ_LEN, **calib_kwargs)  # type: ignore[arg-type]
+    inputs = save_inputs(name, tmp_path / "inputs.npz", ZOO_SEQ_LEN, n_samples=2, seed=1)
+    compile_model(model, tmp_path / "host", "host", calib, False, precision=precision)
     run_model(tmp_path / "host", inputs, tmp_path / "ref.npz", reference=True)
     # the quantized program compiles again, without calibration, for the CORE-V microcontroller
     compile_model(tmp_path / "host" / "model.mlir", tmp_path / "xcv", "rv32imc-xcv", None, False)

@@ -51,7 +51,7 @@ class _ClampToClip(RewritePattern):
         if bits is None:
             return
         rewriter.replace_op(op, xpulp.ClipOp(inner.lhs, bits))
-        rewriter.erase_op(inner)
+        rewriter.erase(inner)
 
 
 def clamps_to_clips(module: ModuleOp) -> None:
