@@ -737,7 +737,7 @@ def test_c_target_prints_the_files_and_weights_on_request(tmp_path: Path) -> Non
     full = opt("-t", "c{weights=true}")
     assert full.returncode == 0, full.stderr
     assert "/* ----- model_weights.c ----- */" in full.stdout
-    table = "const int8_t mote_w_l0_w[16] __attribute__((aligned(4))) = {\n  1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,\n};"
+    table = "const int8_t mote_w_l0_w[16] __attribute__((aligned(4))) = {\n  " + "1," * 16 + "\n};"
     assert table in full.stdout
     (tmp_path / "m.npz").unlink()
     assert opt("-t", "c").returncode == 0  # without the weight file: extern declarations only
