@@ -23,21 +23,11 @@ from compiler.reference.interpreter import entry_function
 from compiler.tools.compile_model import compile_model
 from compiler.tools.ir_files import read_ir
 from compiler.tools.run_model import run_model
+from tests.backend.npz_outputs import assert_same, outputs
 from tests.deeploy_networks import NETWORKS, golden, network_id
 
 ZOO = ["bert-tiny", "bert-mini", "llama-tiny", "minilm"]
 ZOO_SEQ_LEN = 16
-
-
-def _outputs(path: Path) -> list[np.ndarray]:
-    data = np.load(path)
-    return [data[k] for k in data.files]
-
-
-def _same(a: list[np.ndarray], b: list[np.ndarray]) -> None:
-    assert len(a) == len(b)
-    for x, y in zip(a, b, strict=True):
-        np.testing.assert_array_equal(x.astype(np.float64).ravel(), y.astype(np.float64).ravel())
 
 
 def _sanitized_host_run(out: Path, tmp: Path, inputs: Path) -> None:
@@ -67,8 +57,8 @@ def test_deeploy_network_is_bit_exact_on_host_and_rv32imc(path: Path, tmp_path: 
         out = tmp_path / target
         compile_model(path / "network.onnx", out, target, inputs, False)
         run = run_model(out, inputs, tmp_path / f"{target}.npz")["run"]
-        got = _outputs(tmp_path / f"{target}.npz")
-        _same(got, [g.reshape(x.shape) for g, x in zip(want, got, strict=False)])
+        got = outputs(tmp_path / f"{target}.npz")
+        assert_same(got, [g.reshape(x.shape) for g, x in zip(want, got, strict=False)])
         if target == "rv32imc":
             assert run["instructions_model"] > 0 and "stack_bytes" in run  # type: ignore[index, operator]
     _sanitized_host_run(tmp_path / "host", tmp_path, inputs)
@@ -82,14 +72,14 @@ def test_zoo_model_is_bit_exact_on_host_and_rv32imc(name: str, tmp_path: Path) -
     inputs = save_inputs(name, tmp_path / "inputs.npz", ZOO_SEQ_LEN, n_samples=2, seed=1)
     compile_model(model, tmp_path / "host", "host", calib, False)
     run_model(tmp_path / "host", inputs, tmp_path / "ref.npz", reference=True)
-    want = _outputs(tmp_path / "ref.npz")
+    want = outputs(tmp_path / "ref.npz")
     run_model(tmp_path / "host", inputs, tmp_path / "host.npz")
-    _same(_outputs(tmp_path / "host.npz"), want)
+    assert_same(outputs(tmp_path / "host.npz"), want)
     _sanitized_host_run(tmp_path / "host", tmp_path, inputs)
     # the quantized program compiles again, without calibration, for the microcontroller
     compile_model(tmp_path / "host" / "model.mlir", tmp_path / "rv32", "rv32imc", None, False)
     run_model(tmp_path / "rv32", inputs, tmp_path / "rv32.npz")
-    _same(_outputs(tmp_path / "rv32.npz"), want)
+    assert_same(outputs(tmp_path / "rv32.npz"), want)
     report = json.loads((tmp_path / "rv32" / "report.json").read_text())
     assert report["arena_bytes"] >= report["arena_lower_bound_bytes"] > 0
     assert report["run"]["peak_ram_bytes"] >= report["static_ram_bytes"]
@@ -106,14 +96,14 @@ def test_row_tiled_schedule_is_bit_exact(name: str, tmp_path: Path) -> None:
     inputs = save_inputs(name, tmp_path / "inputs.npz", seq, n_samples=2, seed=1)
     compile_model(model, tmp_path / "plain", "host", calib, False, precision="int8")
     run_model(tmp_path / "plain", inputs, tmp_path / "ref.npz", reference=True)
-    want = _outputs(tmp_path / "ref.npz")
+    want = outputs(tmp_path / "ref.npz")
     qtfm = tmp_path / "plain" / "model.mlir"
     for target in ("host", "rv32imc"):
         report = compile_model(qtfm, tmp_path / target, target, None, False, tile_rows=8)
         assert "tile-layer-rows" in str(report["pipeline"]) and report["schedule"]["tile_rows"] == 8  # type: ignore[index]
         assert (tmp_path / target / "c" / "model.c").read_text().count("_r16") > 0  # the last tile
         run_model(tmp_path / target, inputs, tmp_path / f"{target}.npz")
-        _same(_outputs(tmp_path / f"{target}.npz"), want)
+        assert_same(outputs(tmp_path / f"{target}.npz"), want)
 
 
 def test_ram_budget_chooses_the_fastest_schedule_that_fits(tmp_path: Path) -> None:
@@ -150,10 +140,10 @@ def test_eight_bit_outputs_keep_the_residual_stream_in_the_output(tmp_path: Path
     assert arenas[8] < arenas[16]
     assert report["outputs"][0] == {"name": "last_hidden_state", "shape": [1, 20, 128], "type": "i8"}  # type: ignore[index]
     run_model(tmp_path / "b8", inputs, tmp_path / "ref.npz", reference=True)
-    want = _outputs(tmp_path / "ref.npz")
+    want = outputs(tmp_path / "ref.npz")
     run_model(tmp_path / "b8", inputs, tmp_path / "host.npz")
-    _same(_outputs(tmp_path / "host.npz"), want)
+    assert_same(outputs(tmp_path / "host.npz"), want)
     qtfm = tmp_path / "b8" / "model.mlir"
     compile_model(qtfm, tmp_path / "rv", "rv32imc", None, False, tile_rows=8)
     run_model(tmp_path / "rv", inputs, tmp_path / "rv.npz")
-    _same(_outputs(tmp_path / "rv.npz"), want)
+    assert_same(outputs(tmp_path / "rv.npz"), want)

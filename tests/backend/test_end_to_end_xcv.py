@@ -10,26 +10,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from compiler.frontend.zoo import ZOO_NAMES, save_inputs, save_model
 from compiler.tools.compile_model import compile_model
 from compiler.tools.run_model import run_model
+from tests.backend.npz_outputs import assert_same, outputs
 from tests.deeploy_networks import NETWORKS, golden, network_id
 
 ZOO_SEQ_LEN = 16
-
-
-def _outputs(path: Path) -> list[np.ndarray]:
-    data = np.load(path)
-    return [data[k] for k in data.files]
-
-
-def _same(a: list[np.ndarray], b: list[np.ndarray]) -> None:
-    assert len(a) == len(b)
-    for x, y in zip(a, b, strict=True):
-        np.testing.assert_array_equal(x.astype(np.float64).ravel(), y.astype(np.float64).ravel())
 
 
 def _check_report(out: Path) -> None:
@@ -46,8 +35,8 @@ def test_deeploy_network_is_bit_exact_on_xcv(path: Path, tmp_path: Path) -> None
     inputs = path / "inputs.npz"
     compile_model(path / "network.onnx", tmp_path / "xcv", "rv32imc-xcv", inputs, False)
     run_model(tmp_path / "xcv", inputs, tmp_path / "out.npz")
-    got = _outputs(tmp_path / "out.npz")
-    _same(got, [g.reshape(x.shape) for g, x in zip(want, got, strict=False)])
+    got = outputs(tmp_path / "out.npz")
+    assert_same(got, [g.reshape(x.shape) for g, x in zip(want, got, strict=False)])
     _check_report(tmp_path / "xcv")
 
 
@@ -62,6 +51,6 @@ def test_zoo_model_is_bit_exact_on_xcv(name: str, precision: str, tmp_path: Path
     # the quantized program compiles again, without calibration, for the CORE-V microcontroller
     compile_model(tmp_path / "host" / "model.mlir", tmp_path / "xcv", "rv32imc-xcv", None, False)
     run_model(tmp_path / "xcv", inputs, tmp_path / "xcv.npz")
-    _same(_outputs(tmp_path / "xcv.npz"), _outputs(tmp_path / "ref.npz"))
+    assert_same(outputs(tmp_path / "xcv.npz"), outputs(tmp_path / "ref.npz"))
     _check_report(tmp_path / "xcv")
     assert "cycles" in json.loads((tmp_path / "xcv" / "report.json").read_text())["run"]

@@ -125,12 +125,13 @@ def _epilogue(
     return rq, finish
 
 
-def lower_linear(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
-    x, w, *rest = op.ins
+def linear_store(b: LoopBuilder, op: tile.KernelOp, k: int, place: Place | None) -> tuple[int, int, Store]:
+    """(m, n, store) of a linear kernel with reduction length `k`: its output seen as m x n
+    rows, and the store of one exact accumulator (bias, requantization, placement)."""
+    rest = op.ins[2:]
     bias = rest[0] if rest else None
     out = op.outs[0]
-    k, n = _shape(w)
-    lead = _shape(out)[:-1]
+    *lead, n = _shape(out)
     m = 1
     for d in lead:
         m *= d
@@ -138,13 +139,21 @@ def lower_linear(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) 
     if rq is not None and rq.axis is not None and rq.axis != len(lead):
         # a per-channel requant along a leading axis needs the full output index
         raise NotImplementedError("linear requantized along a leading axis")
-    x2 = _flat2d(b, x, m, k)
     out2 = _flat2d(b, out, m, n) if place is None else out
 
     def store(b: LoopBuilder, mi: SSAValue, nj: SSAValue, acc: SSAValue) -> None:
         value = finish(b, acc, nj, [*([mi] * len(lead)), nj])
         buf, index = (out2, [mi, nj]) if place is None else place(b, [mi, nj], (m, n))
         b.store(value, buf, index)
+
+    return m, n, store
+
+
+def lower_linear(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
+    x, w = op.ins[:2]
+    k = _shape(w)[0]
+    m, n, store = linear_store(b, op, k, place)
+    x2 = _flat2d(b, x, m, k)
 
     gemm(b, m, n, k, lambda b, mi, kk: b.load(x2, [mi, kk]), lambda b, kk, nj: b.load(w, [kk, nj]), store)
 

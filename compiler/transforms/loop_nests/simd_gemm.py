@@ -24,7 +24,7 @@ from xdsl.dialects.builtin import IntegerType, MemRefType, Signedness, i8
 from xdsl.ir import SSAValue
 
 from compiler.transforms.loop_nests.builder import LoopBuilder
-from compiler.transforms.loop_nests.gemm import Place, _epilogue, _flat2d
+from compiler.transforms.loop_nests.gemm import Place, _epilogue, linear_store
 from compiler.transforms.loop_nests.requant import type_bound
 from dialects import tile, xpulp
 
@@ -76,28 +76,12 @@ def _dot_op(x_elem: IntegerType) -> type[xpulp.SdotspBOp] | type[xpulp.SdotuspBO
 
 def lower_linear_simd(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
     """`op` is a linear kernel whose weight operand is already the packed N x K weight."""
-    x, wt, *rest = op.ins
-    bias = rest[0] if rest else None
-    out = op.outs[0]
-    n, k = _shape(wt)
-    lead = _shape(out)[:-1]
-    m = 1
-    for d in lead:
-        m *= d
-    # the epilogue bounds the accumulator by the operand types and K (the packed weight's
-    # second axis is K, as the K x N weight's first is)
-    rq, finish = _epilogue(b, op, k, bias, _elem(out))
-    if rq is not None and rq.axis is not None and rq.axis != len(lead):
-        raise NotImplementedError("linear requantized along a leading axis")
+    x, wt = op.ins[:2]
+    k = _shape(wt)[1]  # the packed weight is N x K
+    m, n, store = linear_store(b, op, k, place)
     dot = _dot_op(_elem(x))
     xs = b.emit(tile.ViewOp.build(operands=[x], result_types=[MemRefType(_elem(x), [m * k])]))
     ws = b.emit(tile.ViewOp.build(operands=[wt], result_types=[MemRefType(i8, [n * k])]))
-    out2 = _flat2d(b, out, m, n) if place is None else out
-
-    def store(b: LoopBuilder, mi: SSAValue, nj: SSAValue, acc: SSAValue) -> None:
-        value = finish(b, acc, nj, [*([mi] * len(lead)), nj])
-        buf, index = (out2, [mi, nj]) if place is None else place(b, [mi, nj], (m, n))
-        b.store(value, buf, index)
 
     def block(b: LoopBuilder, ms: list[SSAValue], ns: list[SSAValue]) -> None:
         a_rows = [b.mul(mi, b.idx(k)) for mi in ms]
