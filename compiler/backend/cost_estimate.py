@@ -1,14 +1,17 @@
 """A static cycle estimate of a lowered program, from the target's instruction costs: how
-`mote compile --ram-budget` ranks the schedules that fit without building or running them.
+`mote compile --ram-budget` ranks the schedules that fit, and the SIMD lowering its register
+blockings, without building or running anything.
 
 After `tile-to-loops` every generated kernel is a loop nest with static bounds, so each op
 executes (product of its enclosing trip counts) times. An op is charged as the instruction it
 compiles to: `memref.load` a load, `memref.store` a store, `arith.muli` a multiplication (64-bit
 ones as the three multiplications and one `mulhu` that RV32 needs), divisions by a
-non-constant a division, other 32-bit arithmetic one ALU instruction (64-bit: two). Free: constants,
-sign/zero extensions and truncations (they fold into loads and stores) and `index` arithmetic
-(addressing, which the C compiler strength-reduces into pointer increments). A loop iteration
-costs an increment and a taken branch, a call two jumps plus one ALU instruction per argument.
+non-constant a division, other 32-bit arithmetic one ALU instruction (64-bit: two); xpulp ops
+their instruction class (`simd_dot`, `mac`; word loads as loads, clip/min/max as ALU). Free:
+constants, sign/zero extensions and truncations (they fold into loads and stores) and `index`
+arithmetic (addressing, which the C compiler strength-reduces into pointer increments). A loop
+iteration costs an increment and a taken branch, a call two jumps plus one ALU instruction
+per argument.
 
 Calls into runtime_c's row-wise kernels (softmax, norms, ...) are charged their call overhead
 only: row tiling hands them the same rows in more calls, so their per-element work is the same
@@ -18,6 +21,7 @@ measurement of the program (`mote run` measures instructions exactly).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from xdsl.dialects import arith, func, memref, scf
@@ -26,6 +30,7 @@ from xdsl.ir import Block, Operation, SSAValue
 
 from compiler.backend.target import Target
 from compiler.errors import MoteError
+from dialects import xpulp
 
 FREE = (
     arith.ConstantOp,
@@ -63,8 +68,13 @@ def estimate_cycles(module: ModuleOp, target: Target, entry: str | None = None) 
     return CostEstimate(_Estimator(functions, target.costs).function(main))
 
 
+def estimate_block(block: Block, costs: Mapping[str, int]) -> int:
+    """The estimated cycles of one block of loop code (no calls into other functions)."""
+    return _Estimator({}, costs).block(block)
+
+
 class _Estimator:
-    def __init__(self, functions: dict[str, func.FuncOp], costs: dict[str, int]) -> None:
+    def __init__(self, functions: dict[str, func.FuncOp], costs: Mapping[str, int]) -> None:
         self.functions = functions
         self.c = costs
         self.memo: dict[str, int] = {}
@@ -94,8 +104,14 @@ class _Estimator:
             if callee is None or callee.is_declaration:
                 return overhead  # a runtime kernel: see the module docstring
             return overhead + self.function(callee)
-        if isinstance(op, memref.LoadOp):
+        if isinstance(op, memref.LoadOp | xpulp.LoadWordOp):
             return c["load"]
+        if isinstance(op, xpulp.DOT_OPS):
+            return c.get("simd_dot", 4 * (c["mul"] + c["alu"]))  # scalar: 4 MACs
+        if isinstance(op, xpulp.MacOp):
+            return c.get("mac", c["mul"] + c["alu"])
+        if isinstance(op, xpulp.ClipOp | xpulp.MinOp | xpulp.MaxOp):
+            return c["alu"]
         if isinstance(op, memref.StoreOp):
             return c["store"]
         if not op.results or isinstance(op.results[0].type, IndexType):

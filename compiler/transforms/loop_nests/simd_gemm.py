@@ -20,9 +20,17 @@ chosen when the bound of the sum of products (K x max|x| x 128) fits int32.
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import IntegerType, MemRefType, Signedness, i8
-from xdsl.ir import SSAValue
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
 
+from xdsl.dialects import func
+from xdsl.dialects.builtin import IntegerType, MemRefType, Signedness, i8
+from xdsl.ir import Block, SSAValue
+from xdsl.rewriter import InsertPoint
+
+from compiler.backend.cost_estimate import estimate_block
+from compiler.backend.target import load_target
 from compiler.transforms.loop_nests.builder import LoopBuilder
 from compiler.transforms.loop_nests.gemm import Place, _epilogue, linear_store
 from compiler.transforms.loop_nests.requant import type_bound
@@ -32,8 +40,22 @@ PACKED_SUFFIX = "@nk"
 """Weight-name suffix of a K x N weight stored transposed (N x K) for SIMD dot products."""
 INT32_MAX = (1 << 31) - 1
 
-ROW_BLOCKS = (4, 1)
-COL_BLOCKS = (4, 2, 1)
+
+@dataclass(frozen=True)
+class BlockPlan:
+    """Output block heights and widths, largest first; the edges use the smaller ones."""
+
+    rows: tuple[int, ...]
+    cols: tuple[int, ...]
+
+
+BLOCK_PLANS = (
+    BlockPlan((4, 1), (4, 2, 1)),
+    BlockPlan((4, 1), (2, 1)),
+    BlockPlan((2, 1), (4, 2, 1)),
+)
+"""The register blockings tried (4x4, 4x2, 2x4): the cheapest by the static cycle estimate
+of the generated loops, with the costs of the CORE-V target, is kept."""
 
 
 def _elem(v: SSAValue) -> IntegerType:
@@ -86,13 +108,15 @@ def lower_linear_simd(b: LoopBuilder, op: tile.KernelOp, place: Place | None = N
     def block(b: LoopBuilder, ms: list[SSAValue], ns: list[SSAValue]) -> None:
         a_rows = [b.mul(mi, b.idx(k)) for mi in ms]
         w_rows = [b.mul(nj, b.idx(k)) for nj in ns]
-
         accs = _reduction(b, k, xs, a_rows, ws, w_rows, dot)
         for i, mi in enumerate(ms):
             for j, nj in enumerate(ns):
                 store(b, mi, nj, accs[i * len(ns) + j])
 
-    _tiles(b, m, n, block)
+    def emit(b: LoopBuilder, plan: BlockPlan) -> None:
+        _tiles(b, m, n, block, plan)
+
+    emit(b, cheapest_plan(emit))
 
 
 UNROLL = (8, 4, 2, 1)
@@ -127,15 +151,35 @@ def _reduction(
     return b.loop(k, step, [b.const(0)] * (len(a_rows) * bn), step=4 * unroll)
 
 
-def _tiles(b: LoopBuilder, m: int, n: int, block) -> None:  # noqa: ANN001
-    """Covers the m x n output with blocks: rows in groups of ROW_BLOCKS, columns in groups of
-    COL_BLOCKS, the largest first; `block(b, rows, cols)` emits one block's computation."""
+@cache
+def _xpulp_costs() -> Mapping[str, int]:
+    return load_target("rv32imc-xcv").costs
+
+
+def cheapest_plan(emit: Callable[[LoopBuilder, BlockPlan], None]) -> BlockPlan:
+    """The blocking whose loops `emit` (generating the whole kernel) cost the fewest cycles,
+    each generated into a scratch block that is then dropped."""
+    costs: dict[BlockPlan, int] = {}
+    for plan in BLOCK_PLANS:
+        scratch = Block()
+        anchor = func.ReturnOp()
+        scratch.add_op(anchor)
+        emit(LoopBuilder(InsertPoint.before(anchor), {}, InsertPoint.at_start(scratch)), plan)
+        costs[plan] = estimate_block(scratch, _xpulp_costs())
+        for op in list(scratch.ops):
+            op.drop_all_references()
+    return min(BLOCK_PLANS, key=lambda p: costs[p])
+
+
+def _tiles(b: LoopBuilder, m: int, n: int, block, plan: BlockPlan) -> None:  # noqa: ANN001
+    """Covers the m x n output with blocks: rows in groups of plan.rows, columns in groups of
+    plan.cols, the largest first; `block(b, rows, cols)` emits one block's computation."""
     row_start = 0
-    for bm in ROW_BLOCKS:
+    for bm in plan.rows:
         row_end = row_start + (m - row_start) - (m - row_start) % bm
         if row_end > row_start:
             col_start = 0
-            for bn in COL_BLOCKS:
+            for bn in plan.cols:
                 col_end = col_start + (n - col_start) - (n - col_start) % bn
                 if col_end > col_start:
                     _grid(b, (row_start, row_end, bm), (col_start, col_end, bn), block)
@@ -216,9 +260,15 @@ def lower_matmul_simd(b: LoopBuilder, op: tile.KernelOp, place: Place | None = N
                 for j, nj in enumerate(ns):
                     store(b, mi, nj, accs[i * len(ns) + j])
 
-        _tiles(b, m, n, block)
+        _tiles(b, m, n, block, plan)
 
-    b.nest(oshape[:-2], per_batch)
+    def emit(b: LoopBuilder, chosen: BlockPlan) -> None:
+        nonlocal plan
+        plan = chosen
+        b.nest(oshape[:-2], per_batch)
+
+    plan = BLOCK_PLANS[0]
+    emit(b, cheapest_plan(emit))
 
 
 def _count(v: SSAValue) -> int:
