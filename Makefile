@@ -9,7 +9,7 @@ DEBIAN_PACKAGES := gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-use
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR ?= out/demo
 
-.PHONY: setup demo test test-py test-filecheck lint bench clean apt-packages
+.PHONY: setup demo test test-py test-filecheck lint bench bench-scheduling bench-xcv clean apt-packages
 
 setup: $(STAMP) apt-packages
 
@@ -58,6 +58,14 @@ SEQ_LEN ?= 128
 bench: setup
 	$(BIN)/python -m pytest benchmarks --benchmark-only
 	$(BIN)/python -m benchmarks.rv32_bench --all --target $(TARGET) --seq-len $(SEQ_LEN)
+
+# MCU scheduling (BERT at 256-640 tokens under RAM budgets): benchmarks/results/scheduling.md
+bench-scheduling: setup
+	$(BIN)/python -m benchmarks.schedule_bench
+
+# rv32imc-xcv against rv32imc (linear kernel MACs/cycle, BERT-tiny cycles): benchmarks/results/xcv.md
+bench-xcv: setup
+	$(BIN)/python -m benchmarks.xcv_bench
 
 # One zoo model on TARGET: `make bench-bert-tiny TARGET=rv32imc`
 bench-%: setup
