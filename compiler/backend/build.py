@@ -178,17 +178,27 @@ def build_icount_plugin() -> Path:
     under build/ by a hash of its source and command (safe when several runs race to build it)."""
     source = RUNTIME_DIR / ICOUNT_PLUGIN
     flags = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC")
-    digest = hashlib.sha256(source.read_bytes() + " ".join(HOST_CC + flags).encode()).hexdigest()[:16]
-    lib = CACHE_DIR / "qemu_plugin" / f"mote_icount-{digest}.so"
+    lib = cached_host_library(source, [*HOST_CC, *flags, "-o", "{out}", str(source)], "qemu_plugin")
+    if isinstance(lib, str):
+        raise MoteError(f"building the QEMU plugin {source} failed:\n{lib}")
+    return lib
+
+
+def cached_host_library(source: Path, cmd: list[str], folder: str, key: str = "") -> Path | str:
+    """A shared library built from `source` by the host command `cmd` (`{out}` stands for
+    the output file), cached under build/`folder` by a hash of the source, the command and
+    `key` (safe when several runs race to build it); the compiler's message if it fails."""
+    digest = hashlib.sha256(source.read_bytes() + " ".join(cmd).encode() + key.encode()).hexdigest()[:16]
+    lib = CACHE_DIR / folder / f"{source.stem}-{digest}.so"
     if lib.is_file():
         return lib
     lib.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=lib.parent)
     os.close(fd)
     try:
-        failure = _try([*HOST_CC, *flags, "-o", tmp, str(source)], "host")
+        failure = _try([tmp if part == "{out}" else part for part in cmd], "host")
         if failure is not None:
-            raise MoteError(f"building the QEMU plugin {source} failed:\n{failure}")
+            return failure
         os.replace(tmp, lib)
     finally:
         if os.path.exists(tmp):

@@ -157,11 +157,26 @@ def run_model_binary(
     sizes = image_sizes(exe, target)
     if not counting:
         return RunResult(proc.stdout, stderr, seconds, sizes, stack_bytes=_stack_bytes(stderr, target))
+    return counted_result(exe, target, proc.stdout, stderr, seconds, sizes, blocks, edges)
+
+
+def counted_result(
+    exe: Path,
+    target: Target,
+    stdout: bytes,
+    stderr: str,
+    seconds: float,
+    sizes: ImageSizes | None,
+    blocks: tuple[Block, ...],
+    edges: tuple[Edge, ...],
+) -> RunResult:
+    """The result of a run whose runner counted blocks and edges: instructions per function,
+    the model's (all but the harness's) and the total."""
     per_function = instructions_per_function(exe, target, blocks)
     total = sum(per_function.values())
     harness = sum(n for name, n in per_function.items() if is_harness_function(name))
     return RunResult(
-        proc.stdout,
+        stdout,
         stderr,
         seconds,
         sizes,

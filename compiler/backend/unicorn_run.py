@@ -17,16 +17,12 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import hashlib
 import importlib.util
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 
-from compiler.backend.build import CACHE_DIR, HOST_CC, RUNTIME_DIR, _try
+from compiler.backend.build import HOST_CC, RUNTIME_DIR, cached_host_library
 from compiler.backend.run import (
     RUN_TIMEOUT_SECONDS,
     Block,
@@ -35,9 +31,8 @@ from compiler.backend.run import (
     RunResult,
     _check_status,
     _stack_bytes,
+    counted_result,
     image_sizes,
-    instructions_per_function,
-    is_harness_function,
 )
 from compiler.backend.target import Target
 from compiler.errors import MoteError
@@ -92,22 +87,9 @@ def build_unicorn_hook(package: UnicornPackage | None = None) -> Path:
     cmd = [*HOST_CC, *HOOK_FLAGS, f"-I{package.include}", "-o", "{out}", str(source)]
     cmd += [f"-L{libdir}", "-l:libunicorn.so.2", f"-Wl,-rpath,{libdir}"]
     stat = package.library.stat()
-    h = hashlib.sha256(source.read_bytes())
-    h.update(" ".join(cmd).encode() + f"{stat.st_size} {stat.st_mtime_ns}".encode())
-    lib = CACHE_DIR / "unicorn_hook" / f"mote_unicorn-{h.hexdigest()[:16]}.so"
-    if lib.is_file():
-        return lib
-    lib.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=lib.parent)
-    os.close(fd)
-    try:
-        failure = _try([tmp if part == "{out}" else part for part in cmd], "host")
-        if failure is not None:
-            raise UnicornUnavailable(f"building the unicorn hook {source} failed:\n{failure}")
-        os.replace(tmp, lib)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    lib = cached_host_library(source, cmd, "unicorn_hook", f"{stat.st_size} {stat.st_mtime_ns}")
+    if isinstance(lib, str):
+        raise UnicornUnavailable(f"building the unicorn hook {source} failed:\n{lib}")
     return lib
 
 
@@ -248,21 +230,7 @@ def run_unicorn(
     sizes = image_sizes(exe, target)
     if not count:
         return RunResult(stdout, stderr, seconds, sizes, stack_bytes=_stack_bytes(stderr, target))
-    per_function = instructions_per_function(exe, target, blocks)
-    total = sum(per_function.values())
-    harness = sum(n for name, n in per_function.items() if is_harness_function(name))
-    return RunResult(
-        stdout,
-        stderr,
-        seconds,
-        sizes,
-        instructions_total=total,
-        instructions_model=total - harness,
-        instructions_per_function=MappingProxyType(per_function),
-        blocks=blocks,
-        stack_bytes=_stack_bytes(stderr, target),
-        edges=edges,
-    )
+    return counted_result(exe, target, stdout, stderr, seconds, sizes, blocks, edges)
 
 
 def _map_memory(lib: ctypes.CDLL, handle: int, exe: Path, target: Target, image: Image) -> None:
