@@ -153,7 +153,14 @@ def test_header_declares_exactly_the_named_kernels(lib):
 SHIM = """
 #include "kernels_common.h"
 uint32_t t_udiv64_32(uint64_t u, uint32_t d) { return mote_udiv64_32(u, d); }
-uint64_t t_udiv48_16(uint64_t u, uint32_t d) { return mote_udiv48_16(u, d); }
+uint64_t t_udiv48_by(uint64_t u, uint32_t d) {
+    mote_udiv32 v = mote_udiv32_setup(d);
+    return mote_udiv48_by(u, &v);
+}
+uint32_t t_udiv32_by(uint32_t u, uint32_t d) {
+    mote_udiv32 v = mote_udiv32_setup(d);
+    return mote_udiv32_by(u, &v);
+}
 uint32_t t_isqrt32(uint32_t v) { return mote_isqrt32(v); }
 uint32_t t_clz32(uint32_t v) { return mote_clz32(v); }
 """
@@ -164,7 +171,8 @@ def shim() -> ctypes.CDLL:
     s = build_shim(SHIM)
     for name, res, args in [
         ("t_udiv64_32", ctypes.c_uint32, [ctypes.c_uint64, ctypes.c_uint32]),
-        ("t_udiv48_16", ctypes.c_uint64, [ctypes.c_uint64, ctypes.c_uint32]),
+        ("t_udiv48_by", ctypes.c_uint64, [ctypes.c_uint64, ctypes.c_uint32]),
+        ("t_udiv32_by", ctypes.c_uint32, [ctypes.c_uint32, ctypes.c_uint32]),
         ("t_isqrt32", ctypes.c_uint32, [ctypes.c_uint32]),
         ("t_clz32", ctypes.c_uint32, [ctypes.c_uint32]),
     ]:
@@ -186,8 +194,14 @@ def test_udiv64_32(shim, d, q, r):
 
 @PROP
 @given(u=log_int(0, (1 << 48) - 1), d=log_int(1, 0xFFFF))
-def test_udiv48_16(shim, u, d):
-    assert shim.t_udiv48_16(u, d) == u // d
+def test_udiv48_by(shim, u, d):
+    assert shim.t_udiv48_by(u, d) == u // d
+
+
+@PROP
+@given(u=log_int(0, (1 << 32) - 1), d=log_int(1, (1 << 32) - 1))
+def test_udiv32_by(shim, u, d):
+    assert shim.t_udiv32_by(u, d) == u // d
 
 
 @PROP
