@@ -36,8 +36,8 @@ BYTE_WIDTHS = (8,)
 """Element widths a packed word can be loaded from (four of them make 32 bits)."""
 
 
-class _DotOp(IRDLOperation):
-    """`acc + sum of the lane products of a and b`, lanes as the instruction reads them."""
+class _AccumulateOp(IRDLOperation):
+    """`acc` plus products of `lhs` and `rhs`, in 32 bits."""
 
     acc = operand_def(I32)
     lhs = operand_def(I32)
@@ -48,6 +48,10 @@ class _DotOp(IRDLOperation):
 
     def __init__(self, acc, lhs, rhs) -> None:  # noqa: ANN001
         super().__init__(operands=[acc, lhs, rhs], result_types=[i32])
+
+
+class _DotOp(_AccumulateOp):
+    """`acc + sum of the lane products of a and b`, lanes as the instruction reads them."""
 
 
 @irdl_op_definition
@@ -82,16 +86,10 @@ DOT_OPS: tuple[type[_DotOp], ...] = (SdotspBOp, SdotuspBOp, SdotupBOp, SdotspHOp
 
 
 @irdl_op_definition
-class MacOp(IRDLOperation):
+class MacOp(_AccumulateOp):
     """`cv.mac`: `acc + a * b` in 32 bits."""
 
     name = "xpulp.mac"
-    acc = operand_def(I32)
-    lhs = operand_def(I32)
-    rhs = operand_def(I32)
-    result = result_def(I32)
-    traits = traits_def(Pure())
-    assembly_format = "$acc `,` $lhs `,` $rhs attr-dict `:` type($result)"
 
 
 @irdl_op_definition
@@ -113,11 +111,6 @@ class ClipOp(IRDLOperation):
     def verify_(self) -> None:
         if not 1 <= self.bits.value.data <= 32:
             raise VerifyException(f"'xpulp.clip' bits must be in 1..32, got {self.bits.value.data}")
-
-    @property
-    def bounds(self) -> tuple[int, int]:
-        n = self.bits.value.data
-        return -(1 << (n - 1)), (1 << (n - 1)) - 1
 
 
 class _MinMaxOp(IRDLOperation):

@@ -1097,7 +1097,9 @@ class _FunctionPrinter:
         name = "mote_xp_" + op.name.removeprefix("xpulp.")
         args = [self.expr(v) for v in op.operands]
         if isinstance(op, xpulp.ClipOp):
-            text = f"mote_xp_clipr({args[0].text}, {(1 << (op.bits.value.data - 1)) - 1})"
+            # cv.clip takes the width as an immediate (1..31); 32 bits clamp nothing
+            bits = op.bits.value.data
+            text = f"MOTE_XP_CLIP({args[0].text}, {bits})" if bits < 32 else args[0].text
         elif isinstance(op, xpulp.DOT_OPS):
             acc, a, b = args
             text = f"{name}({acc.text}, (uint32_t){a.at(UNARY)}, (uint32_t){b.at(UNARY)})"

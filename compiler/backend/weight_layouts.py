@@ -42,13 +42,6 @@ class WeightArrays(Mapping[str, np.ndarray]):
             self.derived[name] = LAYOUTS[layout](self.arrays[base])
         return self.derived[name]
 
-    def __contains__(self, name: object) -> bool:
-        try:
-            self[name]  # type: ignore[index]
-        except KeyError:
-            return False
-        return True
-
     def __iter__(self) -> Iterator[str]:
         return iter(self.arrays)
 

@@ -86,11 +86,9 @@ def choose_schedule(
         else:
             lo = mid + 1
     if at(lo).planned_ram_bytes <= budget:
-        best = at(lo)
-        for i in range(lo + 1, len(candidates)):
-            if at(i).estimated_cycles >= best.estimated_cycles:
-                break
-            best = at(i)
+        j = lo  # smaller tiles still fit: walk on while they are cheaper
+        while j + 1 < len(candidates) and at(j + 1).estimated_cycles < at(j).estimated_cycles:
+            j += 1
         tried = [seen[i] for i in sorted(seen)]
         fitting = [c for c in tried if c.planned_ram_bytes <= budget]
         return min(fitting, key=lambda c: c.estimated_cycles), tried

@@ -38,8 +38,6 @@ from dialects import tile
 Lowering = Callable[[LoopBuilder, tile.KernelOp], None]
 
 LOOP_KERNELS: dict[str, Lowering] = {
-    "qtfm.matmul": gemm.lower_matmul,
-    "qtfm.linear": gemm.lower_linear,
     "qtfm.transpose": data_movement.lower_transpose,
     "qtfm.slice": data_movement.lower_slice,
     "qtfm.concat": data_movement.lower_concat,
@@ -77,10 +75,10 @@ class TileToLoops(ModulePass):
             kernels = [o for o in block.ops if isinstance(o, tile.KernelOp | tile.CopyOp)]
             shared: dict[str, str] = {}  # one function per distinct kernel (see _outlined)
             fusions = _elementwise_fusions(kernels) if self.fuse else {}
-            simd = _use_packed_weights(kernels, top) if self.simd == "xpulp" else set()
+            simd: set[tile.KernelOp] = set()
             if self.simd == "xpulp":
-                simd |= _read_transposed_rhs(kernels, block)
-                kernels = [k for k in kernels if k.parent is not None]
+                simd = _use_packed_weights(kernels, top) | _read_transposed_rhs(kernels, block)
+                kernels = [k for k in kernels if k.parent is not None]  # the transposes it erased
             stores = permuted_stores(kernels) if self.fuse else {}
             absorbed = {p for f in fusions.values() for p in f.values()}
             absorbed |= {t for s in stores.values() for t in s.transposes}
@@ -115,6 +113,8 @@ class TileToLoops(ModulePass):
 
 
 PRODUCTS = {"qtfm.linear": gemm.lower_linear, "qtfm.matmul": gemm.lower_matmul}
+"""Matrix products: their lowerings take a store placement (permuted stores)."""
+SIMD_PRODUCTS = {"qtfm.linear": simd_gemm.lower_linear_simd, "qtfm.matmul": simd_gemm.lower_matmul_simd}
 
 ELEMENTWISE = {
     "qtfm.add": elementwise.lower_binary,
@@ -158,17 +158,10 @@ def _lower(
     place: gemm.Place | None = None,
     simd: bool = False,
 ) -> None:
-    if simd:
-        assert isinstance(kernel, tile.KernelOp)
-        if kernel.kind.data == "qtfm.matmul":
-            simd_gemm.lower_matmul_simd(b, kernel, place)
-        else:
-            simd_gemm.lower_linear_simd(b, kernel, place)
-    elif place is not None:
-        assert isinstance(kernel, tile.KernelOp)
-        PRODUCTS[kernel.kind.data](b, kernel, place)
-    elif isinstance(kernel, tile.CopyOp):
+    if isinstance(kernel, tile.CopyOp):
         data_movement.copy(b, kernel.source, kernel.dest)
+    elif kernel.kind.data in PRODUCTS:
+        (SIMD_PRODUCTS if simd else PRODUCTS)[kernel.kind.data](b, kernel, place)
     elif softmax_table.applies(kernel):
         softmax_table.lower_softmax_table(b, kernel)
     elif kernel.kind.data in ELEMENTWISE:

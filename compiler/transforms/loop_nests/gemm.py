@@ -165,23 +165,36 @@ def _broadcast_index(batch: Sequence[SSAValue], shape: Sequence[int], b: LoopBui
     return [b.idx(0) if d == 1 else batch[offset + i] for i, d in enumerate(own)]
 
 
-def lower_matmul(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
-    lhs, rhs = op.ins
+def matmul_store(b: LoopBuilder, op: tile.KernelOp, k: int, place: Place | None) -> Callable[..., Store]:
+    """For a matmul with reduction length `k`: `batch -> store`, the store of one exact
+    accumulator of the matrix at `batch` (requantization, placement)."""
     out = op.outs[0]
     oshape = _shape(out)
-    m, n = oshape[-2:]
-    k = _shape(lhs)[-1]
     _, finish = _epilogue(b, op, k, None, _elem(out))
 
-    def per_batch(b: LoopBuilder, batch: list[SSAValue]) -> None:
-        ia = _broadcast_index(batch, _shape(lhs), b)
-        ib = _broadcast_index(batch, _shape(rhs), b)
-
+    def at_batch(batch: list[SSAValue]) -> Store:
         def store(b: LoopBuilder, mi: SSAValue, nj: SSAValue, acc: SSAValue) -> None:
             index = [*batch, mi, nj]
             value = finish(b, acc, nj, index)
             buf, at = (out, index) if place is None else place(b, index, oshape)
             b.store(value, buf, at)
+
+        return store
+
+    return at_batch
+
+
+def lower_matmul(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
+    lhs, rhs = op.ins
+    oshape = _shape(op.outs[0])
+    m, n = oshape[-2:]
+    k = _shape(lhs)[-1]
+    store_at = matmul_store(b, op, k, place)
+
+    def per_batch(b: LoopBuilder, batch: list[SSAValue]) -> None:
+        ia = _broadcast_index(batch, _shape(lhs), b)
+        ib = _broadcast_index(batch, _shape(rhs), b)
+        store = store_at(batch)
 
         gemm(
             b,

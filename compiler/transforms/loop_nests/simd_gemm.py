@@ -7,12 +7,14 @@ the weights, K x N in the model, are packed offline transposed, N x K, into flas
 `name@nk`, derived from the weight file by the C emitter: compiler/backend/weight_layouts.py),
 so that w[n, k..k+3] is one word too.
 
-The output is computed in 4 x 4 blocks: 16 accumulators stay in registers through the whole
-reduction and every step of 4 along K loads 4 activation words and 4 weight words and does
-16 dot products: 64 MACs for 8 loads and 16 single-cycle instructions (PULP-NN's 4x2 block
-does 32 MACs for 6 loads and 8). Columns left over use 4 x 2 and 4 x 1 blocks, rows left over
-1 x 4, 1 x 2 and 1 x 1. The epilogue (bias, requantization) is the scalar kernel's
-(loop_nests/gemm.py), in registers.
+The output is computed in register blocks; in a 4 x 4 block 16 accumulators stay in
+registers through the whole reduction and every step of 4 along K loads 4 activation words
+and 4 weight words and does 16 dot products: 64 MACs for 8 loads and 16 single-cycle
+instructions (PULP-NN's 4x2 block does 32 MACs for 6 loads and 8). The blocking (4x4, 4x2 or
+2x4 first, smaller blocks on the edges) is the cheapest by the static cycle estimate of the
+generated loops. The epilogue (bias, requantization) is the scalar kernel's
+(loop_nests/gemm.py), in registers. Attention's Q.K^T uses the same blocks, reading the keys
+untransposed (`transposed_rhs`).
 
 Bit-exact: the dot products wrap in 32 bits like any int32 accumulator, and the kernel is only
 chosen when the bound of the sum of products (K x max|x| x 128) fits int32.
@@ -20,19 +22,20 @@ chosen when the bound of the sum of products (K x max|x| x 128) fits int32.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import IntegerType, MemRefType, Signedness, i8
-from xdsl.ir import Block, SSAValue
+from xdsl.ir import Block, Operation, SSAValue
 from xdsl.rewriter import InsertPoint
 
 from compiler.backend.cost_estimate import estimate_block
 from compiler.backend.target import load_target
 from compiler.transforms.loop_nests.builder import LoopBuilder
-from compiler.transforms.loop_nests.gemm import Place, _epilogue, linear_store
+from compiler.transforms.loop_nests.elementwise import elem_of, flat, shape_of
+from compiler.transforms.loop_nests.gemm import Place, Store, linear_store, matmul_store
 from compiler.transforms.loop_nests.requant import type_bound
 from dialects import tile, xpulp
 
@@ -58,36 +61,25 @@ BLOCK_PLANS = (
 of the generated loops, with the costs of the CORE-V target, is kept."""
 
 
-def _elem(v: SSAValue) -> IntegerType:
-    assert isinstance(v.type, MemRefType)
-    elem = v.type.element_type
-    assert isinstance(elem, IntegerType)
-    return elem
-
-
-def _shape(v: SSAValue) -> tuple[int, ...]:
-    assert isinstance(v.type, MemRefType)
-    return tuple(v.type.get_shape())
+def _dots_fit(a: SSAValue, b: SSAValue, k: int) -> bool:
+    """Whether `a` (8-bit) times `b` (int8) reduced over `k` can run on byte dot products:
+    whole words (k a multiple of 4) and a sum of products that provably fits int32 (the bias
+    is added in the epilogue, as in the scalar kernel)."""
+    ae, be = elem_of(a), elem_of(b)
+    return ae.width.data == 8 and be == i8 and k % 4 == 0 and k * type_bound(ae) * type_bound(be) <= INT32_MAX
 
 
 def applies(op: tile.KernelOp) -> bool:
-    """Whether the linear kernel can use 8-bit dot products: 8-bit activations, int8
-    weights that are constants (so they can be packed offline), K a multiple of 4 (whole
-    words) and an accumulator that stays in int32."""
+    """Whether the linear kernel can use 8-bit dot products (`_dots_fit`), with a weight
+    that is a constant, so that it can be packed offline."""
     if op.kind.data != "qtfm.linear":
         return False
     x, w = op.ins[:2]
-    xe, we = _elem(x), _elem(w)
-    if xe.width.data != 8 or we != i8 or not isinstance(w.owner, tile.WeightOp):
-        return False
-    k = _shape(w)[0]
-    # the dot products sum the products only; the bias is added in the epilogue, as in the
-    # scalar kernel
-    return k % 4 == 0 and k * type_bound(xe) * type_bound(we) <= INT32_MAX
+    return isinstance(w.owner, tile.WeightOp) and _dots_fit(x, w, shape_of(w)[0])
 
 
 def packed_weight_type(w: SSAValue) -> MemRefType:
-    k, n = _shape(w)
+    k, n = shape_of(w)
     return MemRefType(i8, [n, k])
 
 
@@ -99,24 +91,41 @@ def _dot_op(x_elem: IntegerType) -> type[xpulp.SdotspBOp] | type[xpulp.SdotuspBO
 def lower_linear_simd(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
     """`op` is a linear kernel whose weight operand is already the packed N x K weight."""
     x, wt = op.ins[:2]
-    k = _shape(wt)[1]  # the packed weight is N x K
+    k = shape_of(wt)[1]  # the packed weight is N x K
     m, n, store = linear_store(b, op, k, place)
-    dot = _dot_op(_elem(x))
-    xs = b.emit(tile.ViewOp.build(operands=[x], result_types=[MemRefType(_elem(x), [m * k])]))
-    ws = b.emit(tile.ViewOp.build(operands=[wt], result_types=[MemRefType(i8, [n * k])]))
+    dot = _dot_op(elem_of(x))
+    xs, ws = flat(b, x), flat(b, wt)
+
+    def emit(b: LoopBuilder, plan: BlockPlan) -> None:
+        _tiles(b, m, n, _block(k, xs, None, ws, None, dot, store), plan)
+
+    emit(b, cheapest_plan(emit))
+
+
+def _block(
+    k: int,
+    a: SSAValue,
+    a_base: SSAValue | None,
+    w: SSAValue,
+    w_base: SSAValue | None,
+    dot: type[xpulp.SdotspBOp] | type[xpulp.SdotuspBOp],
+    store: Store,
+) -> Callable[[LoopBuilder, list[SSAValue], list[SSAValue]], None]:
+    """The computation of one output block (rows ms, columns ns): the rows of `a` and of `w`
+    (each K long, from the base offsets on, if any) reduced by dot products, then stored."""
+
+    def rows(b: LoopBuilder, base: SSAValue | None, indices: list[SSAValue]) -> list[SSAValue]:
+        starts = [b.mul(i, b.idx(k)) for i in indices]
+        return starts if base is None else [b.add(base, s) for s in starts]
 
     def block(b: LoopBuilder, ms: list[SSAValue], ns: list[SSAValue]) -> None:
-        a_rows = [b.mul(mi, b.idx(k)) for mi in ms]
-        w_rows = [b.mul(nj, b.idx(k)) for nj in ns]
-        accs = _reduction(b, k, xs, a_rows, ws, w_rows, dot)
+        a_rows, w_rows = rows(b, a_base, ms), rows(b, w_base, ns)
+        accs = _reduction(b, k, a, a_rows, w, w_rows, dot)
         for i, mi in enumerate(ms):
             for j, nj in enumerate(ns):
                 store(b, mi, nj, accs[i * len(ns) + j])
 
-    def emit(b: LoopBuilder, plan: BlockPlan) -> None:
-        _tiles(b, m, n, block, plan)
-
-    emit(b, cheapest_plan(emit))
+    return block
 
 
 UNROLL = (8, 4, 2, 1)
@@ -166,8 +175,7 @@ def cheapest_plan(emit: Callable[[LoopBuilder, BlockPlan], None]) -> BlockPlan:
         scratch.add_op(anchor)
         emit(LoopBuilder(InsertPoint.before(anchor), {}, InsertPoint.at_start(scratch)), plan)
         costs[plan] = estimate_block(scratch, _xpulp_costs())
-        for op in list(scratch.ops):
-            op.drop_all_references()
+        scratch.drop_all_references()
     return min(BLOCK_PLANS, key=lambda p: costs[p])
 
 
@@ -199,12 +207,11 @@ def _grid(b: LoopBuilder, rows: tuple[int, int, int], cols: tuple[int, int, int]
     b.loop(m1, over_rows, lower=m0, step=bm)
 
 
-def transposed_rhs(kernels: list) -> dict[tile.KernelOp, tile.KernelOp]:  # type: ignore[type-arg]
-    """Matmuls that can read their right-hand side B (K x N) transposed, N x K, the layout dot
-    products want: B is the result of a transpose of the last two axes (attention's K^T) that
-    only such matmuls read, so they read the transpose's input instead and the transpose
-    disappears. Maps each transpose to one of its readers (all of them are rewritten)."""
-    found: dict[tile.KernelOp, tile.KernelOp] = {}
+def transposed_rhs(kernels: Sequence[Operation]) -> list[tile.KernelOp]:
+    """Transposes whose readers can read the transpose's input instead: transposes of the
+    last two axes (attention's K^T) read only as the right-hand side B (K x N) of matmuls that
+    fit byte dot products, which want B transposed (N x K) anyway."""
+    found: list[tile.KernelOp] = []
     for t in kernels:
         if not isinstance(t, tile.KernelOp) or t.kind.data != "qtfm.transpose":
             continue
@@ -214,68 +221,38 @@ def transposed_rhs(kernels: list) -> dict[tile.KernelOp, tile.KernelOp]:  # type
             continue
         readers = [u.operation for u in t.outs[0].uses if u.operation is not t]
         if readers and all(_matmul_reads_rhs(m, t.outs[0]) for m in readers):
-            found[t] = readers[0]  # type: ignore[assignment]
+            found.append(t)
     return found
 
 
-def _matmul_reads_rhs(op: object, buf: SSAValue) -> bool:
+def _matmul_reads_rhs(op: Operation, buf: SSAValue) -> bool:
     if not isinstance(op, tile.KernelOp) or op.kind.data != "qtfm.matmul":
         return False
     lhs, rhs = op.ins
     if rhs is not buf or lhs is buf or buf in op.outs:
         return False
-    k = _shape(lhs)[-1]
-    bound = k * type_bound(_elem(lhs)) * type_bound(_elem(rhs))
-    return _elem(lhs).width.data == 8 and _elem(rhs) == i8 and k % 4 == 0 and bound <= INT32_MAX
+    return _dots_fit(lhs, rhs, shape_of(lhs)[-1])
 
 
 def lower_matmul_simd(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
     """`op` is a matmul whose right-hand operand is already B transposed ([..., N, K])."""
     lhs, rhs_t = op.ins
-    out = op.outs[0]
-    oshape = _shape(out)
+    oshape = shape_of(op.outs[0])
     m, n = oshape[-2:]
-    k = _shape(lhs)[-1]
-    _, finish = _epilogue(b, op, k, None, _elem(out))
-    dot = _dot_op(_elem(lhs))
-    flat_a = b.emit(tile.ViewOp.build(operands=[lhs], result_types=[MemRefType(_elem(lhs), [_count(lhs)])]))
-    flat_b = b.emit(tile.ViewOp.build(operands=[rhs_t], result_types=[MemRefType(i8, [_count(rhs_t)])]))
+    k = shape_of(lhs)[-1]
+    store_at = matmul_store(b, op, k, place)
+    dot = _dot_op(elem_of(lhs))
+    flat_a, flat_b = flat(b, lhs), flat(b, rhs_t)
 
-    def per_batch(b: LoopBuilder, batch: list[SSAValue]) -> None:
-        base_a = _batch_offset(b, batch, _shape(lhs), m * k)
-        base_b = _batch_offset(b, batch, _shape(rhs_t), n * k)
+    def emit(b: LoopBuilder, plan: BlockPlan) -> None:
+        def per_batch(b: LoopBuilder, batch: list[SSAValue]) -> None:
+            base_a = _batch_offset(b, batch, shape_of(lhs), m * k)
+            base_b = _batch_offset(b, batch, shape_of(rhs_t), n * k)
+            _tiles(b, m, n, _block(k, flat_a, base_a, flat_b, base_b, dot, store_at(batch)), plan)
 
-        def store(b: LoopBuilder, mi: SSAValue, nj: SSAValue, acc: SSAValue) -> None:
-            index = [*batch, mi, nj]
-            value = finish(b, acc, nj, index)
-            buf, at = (out, index) if place is None else place(b, index, oshape)
-            b.store(value, buf, at)
-
-        def block(b: LoopBuilder, ms: list[SSAValue], ns: list[SSAValue]) -> None:
-            a_rows = [b.add(base_a, b.mul(mi, b.idx(k))) for mi in ms]
-            b_rows = [b.add(base_b, b.mul(nj, b.idx(k))) for nj in ns]
-
-            accs = _reduction(b, k, flat_a, a_rows, flat_b, b_rows, dot)
-            for i, mi in enumerate(ms):
-                for j, nj in enumerate(ns):
-                    store(b, mi, nj, accs[i * len(ns) + j])
-
-        _tiles(b, m, n, block, plan)
-
-    def emit(b: LoopBuilder, chosen: BlockPlan) -> None:
-        nonlocal plan
-        plan = chosen
         b.nest(oshape[:-2], per_batch)
 
-    plan = BLOCK_PLANS[0]
     emit(b, cheapest_plan(emit))
-
-
-def _count(v: SSAValue) -> int:
-    total = 1
-    for d in _shape(v):
-        total *= d
-    return total
 
 
 def _batch_offset(b: LoopBuilder, batch: list[SSAValue], shape: tuple[int, ...], matrix: int) -> SSAValue:

@@ -39,7 +39,7 @@ def _signed_bits(lo: int | None, hi: int | None) -> int | None:
 class _ClampToClip(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: arith.MinSIOp | arith.MaxSIOp, rewriter: PatternRewriter) -> None:
-        if op.result.type != i32 or not isinstance(op, arith.MinSIOp | arith.MaxSIOp):
+        if op.result.type != i32:
             return
         inner = op.lhs.owner
         other = arith.MaxSIOp if isinstance(op, arith.MinSIOp) else arith.MinSIOp
