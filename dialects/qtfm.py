@@ -595,6 +595,92 @@ class EmbeddingOp(_QtfmOp):
             raise VerifyException("'qtfm.embedding' result element type must match the table")
 
 
+@irdl_op_definition
+class ClusteredEmbeddingOp(_QtfmOp):
+    """Clustered low-rank row lookup (MCUBERT's compressed embedding table).
+
+    Token `t` belongs to cluster `c = clusters[t]` of rank `r = ranks[c]`; its `r`
+    coefficients sit in the `coefficients` pool at `block_offsets[t // block]` plus the ranks
+    of the tokens before it in its block; its row is their product with cluster `c`'s basis
+    rows in `bases`, requantized with the cluster's `muls[c]` and `shifts[c]`. Coefficients
+    are int8, or int4 packed two per byte (low nibble first) when `coef_bits = 4`. The exact
+    semantics are in docs/quantization.md.
+
+    `%e = qtfm.clustered_embedding %ids, %clusters, %offsets, %coefficients, %bases
+            {block = 64 : i64, coef_bits = 8 : i64, ranks = array<i64: 3, 5>,
+             muls = array<i64: 1234, 987>, shifts = array<i64: 20, 19>} : (...) -> tensor<1x8x64xi8>`
+    """
+
+    name = "qtfm.clustered_embedding"
+    ids = operand_def(IntTensor)
+    clusters = operand_def(IntTensor)
+    block_offsets = operand_def(IntTensor)
+    coefficients = operand_def(IntTensor)
+    bases = operand_def(IntTensor)
+    ranks = prop_def(DenseArrayBase)
+    muls = prop_def(DenseArrayBase)
+    shifts = prop_def(DenseArrayBase)
+    block = prop_def(IntegerAttr[I64])
+    coef_bits = prop_def(IntegerAttr[I64])
+    result = result_def(IntTensor)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$ids `,` $clusters `,` $block_offsets `,` $coefficients `,` $bases attr-dict `:` "
+        "functional-type(operands, results)"
+    )
+
+    def cluster_ranks(self) -> list[int]:
+        return [int(v) for v in self.ranks.get_values()]
+
+    def verify_op(self) -> None:
+        ranks = self.cluster_ranks()
+        muls, shifts = list(self.muls.get_values()), list(self.shifts.get_values())
+        where = "'qtfm.clustered_embedding'"
+        if not ranks or not len(ranks) == len(muls) == len(shifts):
+            raise VerifyException(
+                f"{where} needs one rank, mul and shift per cluster, got {len(ranks)} ranks, "
+                f"{len(muls)} muls and {len(shifts)} shifts"
+            )
+        bases = _shape(self.bases, "bases")
+        if len(bases) != 2 or bases[0] != sum(ranks):
+            raise VerifyException(
+                f"{where} bases must be (sum of ranks = {sum(ranks)}) x D, got shape {bases}"
+            )
+        dim = bases[1]
+        if any(not 0 <= r <= dim for r in ranks):
+            raise VerifyException(f"{where} ranks must be in [0, {dim}], got {ranks}")
+        if any(not 0 <= m <= INT32_MAX for m in muls) or any(not 0 <= s <= 62 for s in shifts):
+            raise VerifyException(f"{where} muls must be in [0, 2^31) and shifts in [0, 62]")
+        clusters = _shape(self.clusters, "clusters")
+        if len(clusters) != 1:
+            raise VerifyException(f"{where} clusters must be 1-D (one per token), got shape {clusters}")
+        celem = self.clusters.type.element_type
+        if celem.signedness.data != Signedness.UNSIGNED or celem.width.data > 16:
+            raise VerifyException(f"{where} clusters must be ui8 or ui16, got {celem}")
+        block, bits = self.block.value.data, self.coef_bits.value.data
+        if block < 1 or bits not in (4, 8):
+            raise VerifyException(f"{where} needs block >= 1 and coef_bits 4 or 8, got {block} and {bits}")
+        blocks = -(-clusters[0] // block)
+        if _shape(self.block_offsets, "block_offsets") != (blocks,):
+            raise VerifyException(
+                f"{where} block_offsets must have one entry per block of {block} tokens ({blocks},), "
+                f"got {_shape(self.block_offsets, 'block_offsets')}"
+            )
+        if self.block_offsets.type.element_type != ACCUMULATOR:
+            raise VerifyException(f"{where} block_offsets must be i32")
+        if len(_shape(self.coefficients, "coefficients")) != 1:
+            raise VerifyException(f"{where} coefficients must be a 1-D pool")
+        for v, what in ((self.coefficients, "coefficients"), (self.bases, "bases")):
+            if v.type.element_type != IntegerType(8):
+                raise VerifyException(f"{where} {what} must be i8, got {v.type.element_type}")
+        expected = (*_shape(self.ids, "ids"), dim)
+        if _shape(self.result, "result") != expected:
+            raise VerifyException(
+                f"{where} result shape must be {expected}, got {_shape(self.result, 'result')}"
+            )
+        _max_width(self, 16, self.result)
+
+
 def matmul_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | None:
     """Numpy matmul result shape for operands of rank >= 2, or None when incompatible."""
     if len(a) < 2 or len(b) < 2 or a[-1] != b[-2]:
@@ -1194,6 +1280,7 @@ QTFM = Dialect(
     [
         WeightOp,
         EmbeddingOp,
+        ClusteredEmbeddingOp,
         MatmulOp,
         LinearOp,
         AddOp,

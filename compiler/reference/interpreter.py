@@ -74,6 +74,7 @@ class Interpreter:
         self._impls: dict[type[Operation], Callable[[Operation, list[np.ndarray]], np.ndarray]]
         self._impls = {
             qtfm.EmbeddingOp: self._embedding,
+            qtfm.ClusteredEmbeddingOp: self._clustered_embedding,
             qtfm.MatmulOp: lambda op, a: _maybe_requant(kernels.matmul(a[0], a[1]), op.requant),
             qtfm.LinearOp: self._linear,
             qtfm.AddOp: lambda op, a: _maybe_requant(kernels.add(a[0], a[1]), op.requant),
@@ -187,6 +188,42 @@ class Interpreter:
                 f"'qtfm.embedding' ids reach [{ids.min()}, {ids.max()}], the table has {table.shape[0]} rows"
             )
         return table[ids]
+
+    def _clustered_embedding(self, op: qtfm.ClusteredEmbeddingOp, args: list[np.ndarray]) -> np.ndarray:
+        ids, clusters, block_offsets, coefficients, bases = args
+        where = "'qtfm.clustered_embedding'"
+        ranks = op.cluster_ranks()
+        vocab, block, bits = clusters.shape[0], op.block.value.data, op.coef_bits.value.data
+        if ids.size and (ids.min() < 0 or ids.max() >= vocab):
+            raise ReferenceError(
+                f"{where} ids reach [{ids.min()}, {ids.max()}], the vocabulary has {vocab} tokens"
+            )
+        if clusters.size and clusters.max() >= len(ranks):
+            raise ReferenceError(
+                f"{where} cluster ids reach {clusters.max()}, there are {len(ranks)} clusters"
+            )
+        starts, expected = kernels.clustered_offsets(clusters, np.asarray(ranks), block)
+        if not np.array_equal(block_offsets, expected):
+            raise ReferenceError(f"{where} block_offsets do not match the clusters' ranks")
+        needed = int(starts[-1] + ranks[int(clusters[-1])]) if vocab else 0
+        capacity = coefficients.shape[0] * (8 // bits)
+        if needed > capacity:
+            raise ReferenceError(f"{where} needs {needed} coefficients, the pool holds {capacity}")
+        lo, hi = element_range(op.result.type)  # type: ignore[arg-type]
+        return kernels.clustered_embedding(
+            ids,
+            clusters,
+            block_offsets,
+            coefficients,
+            bases,
+            ranks,
+            list(op.muls.get_values()),
+            list(op.shifts.get_values()),
+            block,
+            bits,
+            lo,
+            hi,
+        )
 
     def _linear(self, op: qtfm.LinearOp, args: list[np.ndarray]) -> np.ndarray:
         acc = kernels.matmul(args[0], args[1])

@@ -45,6 +45,10 @@ __all__ = [
     "gemm",
     "add",
     "mul",
+    "clustered_offsets",
+    "clustered_embedding",
+    "coefficient_values",
+    "pack_int4",
 ]
 
 
@@ -473,3 +477,80 @@ def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Integer Mul: plain broadcasting product, no clamp or shift."""
     return _i64(a) * _i64(b)
+
+
+def clustered_offsets(clusters: np.ndarray, ranks: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where every token's coefficients start in a clustered embedding's pool, and the
+    per-block offsets that are stored (the pool is in token order, token ``t`` holding
+    ``ranks[clusters[t]]`` coefficients). Returns (offset per token, offset per block)."""
+    per_token = _i64(ranks)[_i64(clusters)]
+    starts = np.concatenate([[0], np.cumsum(per_token)[:-1]]).astype(np.int64)
+    return starts, starts[::block].copy()
+
+
+def clustered_embedding(
+    ids: np.ndarray,
+    clusters: np.ndarray,
+    block_offsets: np.ndarray,
+    coefficients: np.ndarray,
+    bases: np.ndarray,
+    ranks: list[int],
+    muls: list[int],
+    shifts: list[int],
+    block: int,
+    coef_bits: int,
+    lo: int,
+    hi: int,
+) -> np.ndarray:
+    """Clustered low-rank lookup (qtfm.clustered_embedding), for ids already checked to be
+    in range and offsets to stay in the pool.
+
+    For token ``t`` of cluster ``c`` with rank ``r``: its coefficients ``a[0..r)`` start at
+    ``block_offsets[t // block] + sum(ranks[clusters[u]] for u in [t - t % block, t))``
+    (int8 bytes, or int4 nibbles, low nibble of a byte first, sign-extended); the basis rows
+    of cluster ``c`` start at ``sum(ranks[:c])``;
+    ``acc[j] = sum_k a[k] * bases[base + k, j]`` (exact, fits int32) and
+    ``out[j] = clamp((acc[j] * muls[c] + round) >> shifts[c], lo, hi)`` with
+    ``round = 2**(shifts[c] - 1)`` (0 when the shift is 0)."""
+    ids = _i64(ids)
+    clusters, rank_of = _i64(clusters), _i64(np.asarray(ranks))
+    flat = ids.reshape(-1)
+    dim = bases.shape[1]
+    out = np.zeros((flat.size, dim), dtype=np.int64)
+    per_token = rank_of[clusters]
+    base_row = np.concatenate([[0], np.cumsum(rank_of)[:-1]])
+    pool = coefficient_values(coefficients, coef_bits)
+    b64 = _i64(bases)
+    for i, t in enumerate(flat):
+        start = int(t) - int(t) % block
+        off = int(block_offsets[int(t) // block]) + int(per_token[start : int(t)].sum())
+        c = int(clusters[t])
+        r = int(rank_of[c])
+        acc = pool[off : off + r] @ b64[base_row[c] : base_row[c] + r]
+        s = int(shifts[c])
+        rounding = (1 << (s - 1)) if s > 0 else 0
+        out[i] = np.clip((acc * int(muls[c]) + rounding) >> s, lo, hi)
+    return out.reshape(*ids.shape, dim)
+
+
+def coefficient_values(coefficients: np.ndarray, coef_bits: int) -> np.ndarray:
+    """The pool of a clustered embedding as int64 values: bytes as int8, or with
+    ``coef_bits = 4`` two sign-extended nibbles per byte, the low nibble first."""
+    raw = _i64(coefficients)
+    if coef_bits == 8:
+        return raw
+    u = raw & 0xFF
+    nibbles = np.stack([u & 0xF, u >> 4], axis=1).reshape(-1)
+    return np.where(nibbles >= 8, nibbles - 16, nibbles)
+
+
+def pack_int4(values: np.ndarray) -> np.ndarray:
+    """int4 values in [-8, 7] packed two per byte (low nibble first) as int8; an odd count
+    is padded with a zero nibble."""
+    v = _i64(values)
+    if v.size and (v.min() < -8 or v.max() > 7):
+        raise ValueError(f"int4 values must be in [-8, 7], got [{v.min()}, {v.max()}]")
+    if v.size % 2:
+        v = np.concatenate([v, [0]])
+    pairs = (v & 0xF).reshape(-1, 2)
+    return (pairs[:, 0] | (pairs[:, 1] << 4)).astype(np.uint8).view(np.int8)
