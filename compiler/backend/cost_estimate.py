@@ -3,7 +3,9 @@
 blockings, without building or running anything.
 
 After `tile-to-loops` every generated kernel is a loop nest with static bounds, so each op
-executes (product of its enclosing trip counts) times. An op is charged as the instruction it
+executes (product of its enclosing trip counts) times; the few loops whose bounds depend on
+data (a clustered embedding's rank loops) carry the trip count their lowering expects
+(`mote.trip_count`). An op is charged as the instruction it
 compiles to: `memref.load` a load, `memref.store` a store, `arith.muli` a multiplication (64-bit
 ones as the three multiplications and one `mulhu` that RV32 needs), divisions by a
 non-constant a division, other 32-bit arithmetic one ALU instruction (64-bit: two); xpulp ops
@@ -49,6 +51,10 @@ DIVISIONS = (
     arith.FloorDivSIOp,
     arith.CeilDivSIOp,
 )
+
+
+TRIP_COUNT_ATTR = "mote.trip_count"
+"""On an `scf.for` with data-dependent bounds: the iterations the estimate charges it for."""
 
 
 @dataclass(frozen=True)
@@ -139,5 +145,8 @@ def _constant(v: SSAValue) -> int:
 
 
 def _trip_count(loop: scf.ForOp) -> int:
+    expected = loop.attributes.get(TRIP_COUNT_ATTR)
+    if isinstance(expected, IntegerAttr):
+        return expected.value.data
     lb, ub, step = _constant(loop.lb), _constant(loop.ub), _constant(loop.step)
     return max(0, -(-(ub - lb) // step))

@@ -23,14 +23,13 @@ from xdsl.passes import ModulePass
 
 from compiler.errors import MoteError
 from compiler.transforms.scheduling.row_tiles import shape
-from compiler.transforms.tile_layer_rows import layer_region, tile_layer
-from dialects import qtfm
+from compiler.transforms.tile_layer_rows import LOOKUPS, layer_region, tile_layer
 
 
 def _looks_up(use: Use) -> bool:
-    """Whether the use is as the ids of an embedding lookup."""
+    """Whether the use is as the ids of an embedding lookup (plain or clustered)."""
     op = use.operation
-    return isinstance(op, qtfm.EmbeddingOp) and op.ids is op.operands[use.index]
+    return isinstance(op, LOOKUPS) and op.ids is op.operands[use.index]
 
 
 @dataclass(frozen=True)

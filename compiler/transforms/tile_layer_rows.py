@@ -38,6 +38,8 @@ from dialects import qtfm
 
 UNARY = (qtfm.RequantOp, qtfm.LutOp, qtfm.GeluOp, qtfm.HardswishOp, qtfm.DivOp)
 NORMS = (qtfm.LayerNormOp, qtfm.LayerNormTruncOp, qtfm.RMSNormOp)
+LOOKUPS = (qtfm.EmbeddingOp, qtfm.ClusteredEmbeddingOp)
+"""Embedding lookups: row-wise in their ids, every other operand a table read whole."""
 
 
 @dataclass
@@ -64,9 +66,9 @@ def _propagate(op: Operation, scan: _Scan, length: int) -> int | None:
     """The row axis of `op`'s result, or None when the op is not row-wise in its region inputs."""
     axis = scan.axis
     inside = [v for v in op.operands if v in axis]
-    if isinstance(op, qtfm.EmbeddingOp):
+    if isinstance(op, LOOKUPS):
         # a row of ids gives a row of the table (the result has one axis more, at the end)
-        return axis[op.ids] if op.table not in axis and len(inside) == 1 else None
+        return axis[op.ids] if inside == [op.ids] else None
     if isinstance(op, qtfm.LinearOp):
         ax = axis.get(op.input)
         ok = ax is not None and ax != len(shape(op.input)) - 1 and all(v not in axis for v in op.operands[1:])

@@ -23,6 +23,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from compiler.backend.c_emitter import NOINLINE_ATTR
 from compiler.errors import MoteError, NotImplementedYet
 from compiler.transforms.loop_nests import (
+    clustered_embedding,
     data_movement,
     elementwise,
     gemm,
@@ -43,6 +44,7 @@ LOOP_KERNELS: dict[str, Lowering] = {
     "qtfm.concat": data_movement.lower_concat,
     "qtfm.kv_append": data_movement.lower_kv_append,
     "qtfm.embedding": data_movement.lower_embedding,
+    "qtfm.clustered_embedding": clustered_embedding.lower_clustered_embedding,
 }
 
 

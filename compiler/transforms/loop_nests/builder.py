@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, Signedness, i32
+from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, Signedness, i32, i64
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
+
+from compiler.backend.cost_estimate import TRIP_COUNT_ATTR
 
 INDEX = IndexType()
 
@@ -61,9 +63,12 @@ class LoopBuilder:
         iter_args: Sequence[SSAValue] = (),
         lower: int | SSAValue = 0,
         step: int = 1,
+        expected_trips: int | None = None,
     ) -> list[SSAValue]:
         """`for i in range(lower, upper, step)` with loop-carried `iter_args`; returns their
-        final values. A loop with at most one iteration is emitted as its body alone."""
+        final values. A loop with at most one iteration is emitted as its body alone. A loop
+        whose bounds are values (data-dependent) needs `expected_trips`, the typical number
+        of iterations that the static cost estimate charges it for."""
         lb = self.idx(lower) if isinstance(lower, int) else lower
         ub = self.idx(upper) if isinstance(upper, int) else upper
         if isinstance(lower, int) and isinstance(upper, int) and upper - lower <= step:
@@ -76,6 +81,10 @@ class LoopBuilder:
         out = body(inner, block.args[0], list(block.args[1:]))
         block.add_op(scf.YieldOp(*(out or [])))
         op = scf.ForOp(lb, ub, self.idx(step), list(iter_args), block)
+        if not (isinstance(lower, int) and isinstance(upper, int)):
+            if expected_trips is None:
+                raise ValueError("a loop with data-dependent bounds needs expected_trips")
+            op.attributes[TRIP_COUNT_ATTR] = IntegerAttr(expected_trips, i64)
         self.emit(op)
         return list(op.results)
 

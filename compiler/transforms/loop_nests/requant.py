@@ -26,7 +26,8 @@ def type_bound(typ: Attribute) -> int:
     return max(-lo, hi)
 
 
-def _table(b: LoopBuilder, values: list[int], typ: IntegerType) -> SSAValue:
+def constant_table(b: LoopBuilder, values: list[int], typ: IntegerType) -> SSAValue:
+    """A constant table (`tile.constant`, in flash) of `values`, made at the top of the function."""
     dense = DenseIntOrFPElementsAttr.from_list(TensorType(typ, [len(values)]), values)
     return b.emit_top(tile.ConstantOp(dense, MemRefType(typ, [len(values)])))
 
@@ -52,8 +53,8 @@ class Requantizer:
         # 64-bit product with one mul and one mulh instead of a 64 x 64-bit multiplication
         narrow_muls = all(-(1 << 31) <= m <= INT32_MAX for m in self.muls)
         self.mul_type = i32 if narrow_muls else self.typ
-        self.mul_table = _table(b, self.muls, self.mul_type) if len(self.muls) > 1 else None
-        self.add_table = _table(b, self.adds, self.typ) if len(self.adds) > 1 else None
+        self.mul_table = constant_table(b, self.muls, self.mul_type) if len(self.muls) > 1 else None
+        self.add_table = constant_table(b, self.adds, self.typ) if len(self.adds) > 1 else None
 
     @property
     def axis(self) -> int | None:
