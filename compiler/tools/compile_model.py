@@ -21,13 +21,18 @@ from compiler.backend.footprint import footprint, macs
 from compiler.backend.memory_check import check_memory
 from compiler.backend.run import image_sizes
 from compiler.backend.target import Target, load_target
-from compiler.errors import NotImplementedYet
+from compiler.errors import MoteError, NotImplementedYet
 from compiler.frontend import import_model
 from compiler.reference.interpreter import entry_function
 from compiler.tools.diagnostics import OpLocations, verify_with_locations
 from compiler.tools.ir_files import write_ir
 from compiler.tools.pipeline import GRAPH_PIPELINE, lowering_pipeline, run_pipeline, stage_path
 from compiler.tools.schedule_search import choose_schedule, schedule_pipeline
+from compiler.transforms.compress_embedding import (
+    EmbeddingBudget,
+    EmbeddingCompressionReport,
+    compress_embeddings,
+)
 
 REPORT = "report.json"
 MODEL_IR = "model.mlir"
@@ -46,6 +51,7 @@ def compile_model(
     ram_budget: int | None = None,
     tile_rows: int | None = None,
     output_bits: int = 16,
+    embedding: EmbeddingBudget | None = None,
 ) -> dict[str, object]:
     """`tile_rows` fixes the row tiling of attention and FFN (0: none); otherwise the schedule
     is searched under `ram_budget` (default: the target's RAM less its stack)."""
@@ -64,7 +70,18 @@ def compile_model(
         if dump_ir:
             write_ir(stage, weights, stage_path(ir_dir, index, name), shared)
 
-    passes = run_pipeline(module, GRAPH_PIPELINE, dump)
+    weights_before = sum(int(w.nbytes) for w in weights.values())
+    compressed = None
+    if embedding is not None:
+        compressed = compress_embeddings(module, weights, embedding)
+        if compressed is None:
+            raise MoteError(
+                f"{model}: --embedding-budget: the model has no embedding lookup of a constant table"
+            )
+        module.verify()
+    passes = (
+        [f"compress-embedding{{budget={embedding.budget}}}"] if embedding is not None else []
+    ) + run_pipeline(module, GRAPH_PIPELINE, lambda i, n, m: dump(i + (embedding is not None), n, m))
     write_ir(module, weights, out / MODEL_IR)
     budget = ram_budget if ram_budget is not None else _target_ram(tgt)
     if tile_rows is not None or (ram_budget is None and not tgt.bare_metal):
@@ -97,6 +114,7 @@ def compile_model(
         "ops": unplanned.ops,
         "macs": macs(f),
         "weight_bytes": weight_bytes,
+        **(_compression_report(compressed, weights_before, weight_bytes) if compressed is not None else {}),
         "arena": {
             lv.level: {
                 "planned_bytes": lv.arena_bytes,
@@ -138,8 +156,24 @@ def compile_model(
     else:
         report["flash_bytes"] = weight_bytes
         report["flash_source"] = "weights only (host build)"
+    if compressed is not None:
+        flash = int(report["flash_bytes"])  # type: ignore[call-overload]
+        report["flash_bytes_before_compression"] = (
+            flash - compressed.compressed_bytes + compressed.original_bytes
+        )
+        report["flash_before_source"] = (
+            "flash_bytes with the compressed table's arrays replaced by the int8 table they approximate"
+        )
     (out / REPORT).write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _compression_report(c: EmbeddingCompressionReport, before: int, after: int) -> dict[str, object]:
+    return {
+        "embedding_compression": c.as_dict(),
+        "weight_bytes_before_compression": before,
+        "weight_bytes_ratio": round(before / after, 3),
+    }
 
 
 def _target_ram(target: Target) -> int:

@@ -18,16 +18,21 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xdsl.utils.exceptions import DiagnosticException, ParseError
 
 from compiler.errors import MoteError, NotImplementedYet
+
+if TYPE_CHECKING:
+    from compiler.transforms.compress_embedding import EmbeddingBudget
 from compiler.frontend.onnx_model import FrontendError
 from compiler.npz_io import NpzError
 from compiler.reference.interpreter import ReferenceError
 from compiler.reference.weights import WeightFileError
 
 TARGETS = ("host", "rv32imc", "rv32imc-xcv")
+DEFAULT_RATIOS = (2, 4, 6, 8, 12, 16)
 USER_ERRORS = (
     MoteError,
     FrontendError,
@@ -77,6 +82,14 @@ def _parser() -> argparse.ArgumentParser:
         "in place: less RAM)",
     )
 
+    c.add_argument(
+        "--embedding-budget",
+        metavar="BYTES|Nx",
+        help="compress the largest embedding table (clustered low-rank, MCUBERT) into BYTES of flash, "
+        "or N times fewer bytes than its int8 form",
+    )
+    _compression_options(c)
+
     r = sub.add_parser("run", help="run a compiled model on inputs")
     r.add_argument("dir", type=Path)
     r.add_argument("--inputs", type=Path, required=True)
@@ -103,10 +116,24 @@ def _parser() -> argparse.ArgumentParser:
     z.add_argument("--inputs", type=Path, help="also write example inputs (.npz) for `mote run`")
     z.add_argument("--calib", type=Path, help="also write calibration inputs (.npz) for --calib")
 
-    for name, what in (
-        ("bench", "benchmarks on the emulated targets"),
-        ("compress", "embedding compression"),
-    ):
+    k = sub.add_parser("compress", help="embedding compression: budget against accuracy (--sweep)")
+    k.add_argument("model", type=Path, help="a float .onnx model")
+    k.add_argument("--sweep", action="store_true", required=True, help="try a range of budgets")
+    k.add_argument("--calib", type=Path, help="calibration inputs (.npz) for quantization")
+    k.add_argument("--inputs", type=Path, help="evaluation inputs (.npz)")
+    k.add_argument("--seq-len", type=int)
+    k.add_argument(
+        "--ratios",
+        default=",".join(f"{r:g}" for r in DEFAULT_RATIOS),
+        help="budgets as ratios to the int8 table (comma-separated)",
+    )
+    k.add_argument("--judge", help="the output that decides (default: the model's last output)")
+    k.add_argument("--min-cosine", type=float, default=0.98)
+    k.add_argument("--plot", type=Path, help="draw budget vs cosine (.svg or .png)")
+    k.add_argument("--json", type=Path, help="write the sweep's figures")
+    _compression_options(k)
+
+    for name, what in (("bench", "benchmarks on the emulated targets"),):
         s = sub.add_parser(name, help=f"{what} (not implemented yet)")
         s.add_argument("args", nargs=argparse.REMAINDER)
     return p
@@ -129,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 args.ram_budget,
                 args.tile_rows,
                 args.output_bits,
+                _embedding_budget(args.embedding_budget, args) if args.embedding_budget else None,
             )
             print(f"compiled {args.model} for {args.target} into {args.output}")
             _print_report(report)
@@ -147,6 +175,21 @@ def main(argv: Sequence[str] | None = None) -> None:
             zoo_command(
                 args.name, args.output, args.seq_len, args.seed, args.inputs, args.calib, args.max_positions
             )
+        elif args.command == "compress":
+            from compiler.tools.compress_command import compress_command
+
+            compress_command(
+                args.model,
+                args.calib,
+                args.inputs,
+                _embedding_budget("1x", args),
+                _ratios(args.ratios),
+                args.seq_len,
+                args.judge,
+                args.min_cosine,
+                args.plot,
+                args.json,
+            )
         elif args.command == "report":
             report = _read_report(args.dir)
             if args.plot is not None:
@@ -164,6 +207,37 @@ def main(argv: Sequence[str] | None = None) -> None:
     except USER_ERRORS as err:
         print(f"mote: error: {err}", file=sys.stderr)
         sys.exit(1)
+
+
+def _compression_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--clusters", type=int, default=32, help="embedding compression: vocabulary clusters")
+    p.add_argument("--coef-bits", type=int, choices=(0, 4, 8), default=0, help="0: int8 or int4, the better")
+    p.add_argument("--compression-seed", type=int, default=0, help="seed of the clustering")
+    p.add_argument(
+        "--token-freq",
+        type=Path,
+        metavar="FILE",
+        help="token occurrence counts (.npz with `counts`, or one count per line): weight the "
+        "reconstruction error by how often tokens occur",
+    )
+
+
+def _embedding_budget(budget: str, args: argparse.Namespace) -> EmbeddingBudget:
+    from compiler.transforms.compress_embedding import EmbeddingBudget
+
+    return EmbeddingBudget(
+        budget, args.clusters, args.compression_seed, args.coef_bits, frequencies=args.token_freq
+    )
+
+
+def _ratios(text: str) -> list[float]:
+    try:
+        ratios = [float(r.strip().rstrip("x")) for r in text.split(",") if r.strip()]
+    except ValueError:
+        raise MoteError(f"--ratios '{text}': expected numbers like 4,8,12") from None
+    if not ratios or min(ratios) <= 0:
+        raise MoteError(f"--ratios '{text}': expected positive ratios")
+    return ratios
 
 
 def _read_report(directory: Path) -> dict[str, object]:

@@ -18,6 +18,8 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
+from compiler.errors import MoteError
+from compiler.reference.weights import WeightFileError
 from compiler.tools.diagnostics import LocatingParser, OpLocations, verify_with_locations
 from compiler.universe import get_mote_dialects, get_mote_passes, get_mote_targets
 
@@ -80,7 +82,7 @@ def run(args: Sequence[str] | None = None) -> int:
     except DiagnosticException as err:
         notes = "".join(getattr(err, "__notes__", []))
         return _fail(f"{err}\n{notes}" if not str(err).startswith("<") else str(err))
-    except (OSError, ValueError, argparse.ArgumentError) as err:
+    except (OSError, ValueError, argparse.ArgumentError, MoteError, WeightFileError) as err:
         return _fail(f"mote-opt: error: {err}")
     return 0
 

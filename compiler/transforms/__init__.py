@@ -59,8 +59,15 @@ def _tile_layer_rows() -> type[ModulePass]:
     return TileLayerRows
 
 
+def _compress_embedding() -> type[ModulePass]:
+    from compiler.transforms.compress_embedding import CompressEmbedding
+
+    return CompressEmbedding
+
+
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     return {
+        "compress-embedding": _compress_embedding,
         "fuse-requant": _fuse_requant,
         "fuse-linear": _fuse_linear,
         "qtfm-to-tile": _qtfm_to_tile,
