@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from compiler.errors import MoteError
@@ -82,7 +82,14 @@ def run(args: Sequence[str] | None = None) -> int:
     except DiagnosticException as err:
         notes = "".join(getattr(err, "__notes__", []))
         return _fail(f"{err}\n{notes}" if not str(err).startswith("<") else str(err))
-    except (OSError, ValueError, argparse.ArgumentError, MoteError, WeightFileError) as err:
+    except (
+        OSError,
+        ValueError,
+        argparse.ArgumentError,
+        ArgSpecParseError,
+        MoteError,
+        WeightFileError,
+    ) as err:
         return _fail(f"mote-opt: error: {err}")
     return 0
 

@@ -180,7 +180,7 @@ def compress_embeddings(
 class CompressEmbedding(ModulePass):
     name = "compress-embedding"
 
-    budget: str = ""
+    budget: str | int = ""
     clusters: int = 32
     seed: int = 0
     coef_bits: int = 0
@@ -196,7 +196,7 @@ class CompressEmbedding(ModulePass):
             raise MoteError("compress-embedding: the module names no weight file (qtfm.weights)")
         weights = load_weights(op, None)
         request = EmbeddingBudget(
-            self.budget,
+            str(self.budget),
             self.clusters,
             self.seed,
             self.coef_bits,
