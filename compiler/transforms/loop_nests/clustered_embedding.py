@@ -189,7 +189,7 @@ def lower_clustered_embedding(b: LoopBuilder, op: tile.KernelOp) -> None:
         lookup(LoopBuilder(InsertPoint.at_end(then), b.constants, b.top), i, t)
         then.add_op(scf.YieldOp())
         eb = LoopBuilder(InsertPoint.at_end(other), b.constants, b.top)
-        zero = eb.const(0, out_elem)
+        zero = eb.narrow(eb.const(0), out_elem)  # arith has no unsigned constants
         eb.loop(dim, lambda bb, d, _: bb.store(zero, out2, [i, d]))
         other.add_op(scf.YieldOp())
         b.emit(scf.IfOp(ok, [], [then], [other]))
