@@ -9,7 +9,7 @@ DEBIAN_PACKAGES := gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-use
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR ?= out/demo
 
-.PHONY: setup demo test test-py test-filecheck lint bench bench-scheduling bench-xcv clean apt-packages
+.PHONY: setup demo test test-py test-filecheck lint bench bench-scheduling bench-xcv bench-compression clean apt-packages
 
 setup: $(STAMP) apt-packages
 
@@ -66,6 +66,10 @@ bench-scheduling: setup
 # rv32imc-xcv against rv32imc (linear kernel MACs/cycle, BERT-tiny cycles): benchmarks/results/xcv.md
 bench-xcv: setup
 	$(BIN)/python -m benchmarks.xcv_bench
+
+# Embedding compression on the real MiniLM (budget vs accuracy): benchmarks/results/compression.md
+bench-compression: setup
+	$(BIN)/python -m benchmarks.compression_bench
 
 # One zoo model on TARGET: `make bench-bert-tiny TARGET=rv32imc`
 bench-%: setup
