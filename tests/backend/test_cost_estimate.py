@@ -62,3 +62,49 @@ def test_search_reports_the_estimate_of_every_candidate_and_keeps_the_cheapest(t
     chosen = report["schedule"]["tile_rows"]  # type: ignore[index]
     cheapest = min(fitting, key=lambda c: c["estimated_cycles"])
     assert chosen == cheapest["tile_rows"]
+
+
+DATA_DEPENDENT = """func.func @main(%n: memref<1xi32>, %x: memref<8xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %v = memref.load %n[%c0] : memref<1xi32>
+  %ub = arith.index_cast %v : i32 to index
+  scf.for %i = %c0 to %ub step %c1 {
+    %y = memref.load %x[%i] : memref<8xi32>
+    memref.store %y, %x[%i] : memref<8xi32>
+  }TRIPS
+  func.return
+}"""
+
+
+def test_a_data_dependent_loop_is_charged_its_expected_trip_count() -> None:
+    """A loop whose bound is loaded (a clustered embedding's rank loops) is charged the trip
+    count its lowering expects (`mote.trip_count`); without one it cannot be estimated."""
+    target = load_target("rv32imc")
+    c = target.costs
+    module = parse(DATA_DEPENDENT.replace("TRIPS", " {mote.trip_count = 5 : i64}"))
+    per_trip = c["load"] + c["store"] + c["alu"] + c["branch_taken"]
+    assert estimate_cycles(module, target).cycles == c["load"] + 5 * per_trip
+    with pytest.raises(MoteError, match="a loop bound is not a constant"):
+        estimate_cycles(parse(DATA_DEPENDENT.replace("TRIPS", "")), target)
+
+
+def test_clustered_embedding_lookup_is_estimated() -> None:
+    """The lowered lookup (a rank loop per column block, a sum of ranks per id) has an estimate
+    that grows with the number of ids."""
+    src = """func.func @main(%ids: tensor<IDSxi32>) -> tensor<IDSx6xi8> {
+      %c = qtfm.weight "c" : tensor<10xui8>
+      %o = qtfm.weight "o" : tensor<3xi32>
+      %a = qtfm.weight "a" : tensor<20xi8>
+      %b = qtfm.weight "b" : tensor<3x6xi8>
+      %e = qtfm.clustered_embedding %ids, %c, %o, %a, %b {block = 4 : i64, coef_bits = 4 : i64,
+        ranks = array<i64: 2, 1>, muls = array<i64: 3, 1>, shifts = array<i64: 2, 0>}
+        : (tensor<IDSxi32>, tensor<10xui8>, tensor<3xi32>, tensor<20xi8>, tensor<3x6xi8>) -> tensor<IDSx6xi8>
+      func.return %e : tensor<IDSx6xi8>
+    }"""
+    cycles = []
+    for n in (2, 4):
+        module = parse(src.replace("IDS", str(n)))
+        run_pipeline(module, LOWERING_PIPELINE)
+        cycles.append(estimate_cycles(module, load_target("rv32imc")).cycles)
+    assert 0 < cycles[0] < cycles[1]

@@ -17,11 +17,11 @@ An id outside [0, V) writes a zero row (the reference interpreter rejects such i
 from __future__ import annotations
 
 from xdsl.dialects import arith, scf
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, IntegerType, i8, i16, i32, i64
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, IntegerType, MemRefType, i8, i16, i32, i64
 from xdsl.ir import Block, SSAValue
 from xdsl.rewriter import InsertPoint
 
-from compiler.transforms.loop_nests.builder import LoopBuilder
+from compiler.transforms.loop_nests.builder import Body, LoopBuilder
 from compiler.transforms.loop_nests.elementwise import count, elem_of, flat, shape_of
 from compiler.transforms.loop_nests.requant import INT32_MAX, constant_table
 from dialects import qtfm, tile
@@ -87,9 +87,9 @@ def lower_clustered_embedding(b: LoopBuilder, op: tile.KernelOp) -> None:
     out_elem = elem_of(out)
     lo, hi = qtfm.int_range(out_elem)
     fids = flat(b, ids)
-    out2 = b.emit(
-        tile.ViewOp.build(operands=[out], result_types=[type(out.type)(out_elem, [n_ids, dim])])  # type: ignore[attr-defined]
-    )
+    out2 = out
+    if shape_of(out) != (n_ids, dim):
+        out2 = b.emit(tile.ViewOp.build(operands=[out], result_types=[MemRefType(out_elem, [n_ids, dim])]))
 
     # requantization: int32 arithmetic when no intermediate of any cluster can leave it
     coef_bound = 128 if bits == 8 else 8
@@ -128,7 +128,12 @@ def lower_clustered_embedding(b: LoopBuilder, op: tile.KernelOp) -> None:
         up = b.emit(arith.ShLIOp(byte, b.sub(b.const(28), b.mul(odd, b.const(4)))))
         return b.shrs(up, b.const(28))
 
-    def start_of(b: LoopBuilder, t: SSAValue, cluster_of) -> SSAValue:  # noqa: ANN001
+    def cluster_of(b: LoopBuilder, t: SSAValue) -> SSAValue | None:
+        if len(ranks) == 1:
+            return None  # every token is in cluster 0
+        return b.to_index(b.widen(b.load(clusters, [t])))
+
+    def start_of(b: LoopBuilder, t: SSAValue) -> SSAValue:
         """Where token `t`'s coefficients start in the pool."""
         if block == 1:
             return b.to_index(b.load(block_offsets, [t]))
@@ -146,24 +151,21 @@ def lower_clustered_embedding(b: LoopBuilder, op: tile.KernelOp) -> None:
         )
         return start
 
-    def cluster_of(b: LoopBuilder, t: SSAValue) -> SSAValue | None:
-        if len(ranks) == 1:
-            return None  # every token is in cluster 0
-        return b.to_index(b.widen(b.load(clusters, [t])))
-
     def lookup(b: LoopBuilder, i: SSAValue, t: SSAValue) -> None:
         c = cluster_of(b, t)
-        start = start_of(b, t, cluster_of)
-        rank, base = rank_of.index_at(b, c), base_of.index_at(b, c)
+        start = start_of(b, t)
+        # a rank the same for every cluster bounds its loops by a constant
+        rank = rank_of.constant if rank_of.constant is not None else rank_of.index_at(b, c)
+        base = base_of.index_at(b, c)
         mul, rnd, shift = mul_of.at(b, c), round_of.at(b, c), shift_of.at(b, c)
 
-        def columns(width: int):  # noqa: ANN202
+        def columns(width: int) -> Body:
             def at(b: LoopBuilder, j: SSAValue, _: list[SSAValue]) -> None:
                 js = [b.iadd(j, n) for n in range(width)]
 
                 def step(b: LoopBuilder, k: SSAValue, accs: list[SSAValue]) -> list[SSAValue]:
                     a = coefficient(b, b.add(start, k))
-                    row = b.add(base, k)
+                    row = b.iadd(k, base_of.constant) if base_of.constant is not None else b.add(base, k)
                     products = [b.mul(a, b.widen(b.load(bases, [row, jn]))) for jn in js]
                     return [b.add(acc, p) for acc, p in zip(accs, products, strict=True)]
 

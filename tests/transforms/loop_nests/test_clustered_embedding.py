@@ -176,8 +176,9 @@ def test_simd_pipeline_keeps_the_scalar_loops_exact(case: Lookup) -> None:
 
 
 def _fixed(name: str, bits: int, vocab: int = 23, dim: int = 6, block: int = 5, seed: int = 0) -> Lookup:
-    """Five clusters of ranks 0, D, 1, 3, 2 (block not dividing V), every int8/int4 edge value,
-    one cluster with the largest multiplier and a shift of 62, one with a shift of 0."""
+    """Five clusters of ranks 0, D, 1, 3, 2 (block not dividing V), the int8/int4 edge values,
+    multipliers from 0 to 2^31 - 1 (64-bit requantization) and shifts up to 62, most rows
+    inside the output range."""
     rng = np.random.default_rng(seed)
     ranks = [0, dim, 1, 3, 2]
     clusters = np.array([i % 5 for i in range(vocab)])
@@ -193,8 +194,8 @@ def _fixed(name: str, bits: int, vocab: int = 23, dim: int = 6, block: int = 5, 
         clusters,
         "ui8",
         ranks,
-        [5, 2**31 - 1, 0, 1 << 20, 3],
-        [1, 62, 7, 21, 0],
+        [0, (1 << 30) + 12345, 2**31 - 1, 1 << 20, 3],
+        [1, 39, 62, 28, 9],
         block,
         bits,
         coefficients,

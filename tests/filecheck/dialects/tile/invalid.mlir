@@ -57,3 +57,21 @@ func.func @f(%a: memref<4xi8>) {
   %r = tile.window %a[%i] : memref<4xi8> to memref<8xi8>
   func.return
 }
+
+// -----
+
+// A clustered embedding kernel is checked as the qtfm op it carries (result rows != ids).
+func.func @f(%i: memref<5xi32>, %c: memref<10xui8>, %o: memref<3xi32>, %a: memref<20xi8>, %b: memref<3x4xi8>, %e: memref<4x4xi8>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'tile.kernel' qtfm.clustered_embedding: 'qtfm.clustered_embedding' result shape must be (5, 4), got (4, 4)
+  tile.kernel "qtfm.clustered_embedding" ins(%i, %c, %o, %a, %b : memref<5xi32>, memref<10xui8>, memref<3xi32>, memref<20xi8>, memref<3x4xi8>) outs(%e : memref<4x4xi8>) {block = 4 : i64, coef_bits = 8 : i64, ranks = array<i64: 2, 1>, muls = array<i64: 3, 1>, shifts = array<i64: 2, 0>}
+  func.return
+}
+
+// -----
+
+// ... and its properties too (a missing shift).
+func.func @f(%i: memref<5xi32>, %c: memref<10xui8>, %o: memref<3xi32>, %a: memref<20xi8>, %b: memref<3x4xi8>, %e: memref<5x4xi8>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'tile.kernel' qtfm.clustered_embedding: 'qtfm.clustered_embedding' needs one rank, mul and shift per cluster, got 2 ranks, 2 muls and 1 shifts
+  tile.kernel "qtfm.clustered_embedding" ins(%i, %c, %o, %a, %b : memref<5xi32>, memref<10xui8>, memref<3xi32>, memref<20xi8>, memref<3x4xi8>) outs(%e : memref<5x4xi8>) {block = 4 : i64, coef_bits = 8 : i64, ranks = array<i64: 2, 1>, muls = array<i64: 3, 1>, shifts = array<i64: 2>}
+  func.return
+}
