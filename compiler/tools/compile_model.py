@@ -52,6 +52,7 @@ def compile_model(
     tile_rows: int | None = None,
     output_bits: int = 16,
     embedding: EmbeddingBudget | None = None,
+    recompute_kv: int = 0,
 ) -> dict[str, object]:
     """`tile_rows` fixes the row tiling of attention and FFN (0: none); otherwise the schedule
     is searched under `ram_budget` (default: the target's RAM less its stack)."""
@@ -84,18 +85,21 @@ def compile_model(
     ) + run_pipeline(module, GRAPH_PIPELINE, lambda i, n, m: dump(i + (embedding is not None), n, m))
     write_ir(module, weights, out / MODEL_IR)
     budget = ram_budget if ram_budget is not None else _target_ram(tgt)
+    if recompute_kv and not tile_rows:
+        raise MoteError("--recompute-kv needs --tile-rows (or let --ram-budget choose)")
+    key_rows = recompute_kv
     if tile_rows is not None or (ram_budget is None and not tgt.bare_metal):
         chosen, tried = (tile_rows or None), []
     else:
         best, tried = choose_schedule(module, budget, tgt)
-        chosen = best.rows
+        chosen, key_rows = best.rows, best.key_rows
     f = entry_function(module)
     unplanned = footprint(f)
     ios = {"inputs": _io(f, "inputs"), "outputs": _io(f, "outputs")}
 
     lowered = module.clone()
     offset = len(passes)
-    spec = ",".join(p for p in (schedule_pipeline(chosen), lowering_pipeline(tgt)) if p)
+    spec = ",".join(p for p in (schedule_pipeline(chosen, key_rows), lowering_pipeline(tgt)) if p)
     passes += run_pipeline(lowered, spec, lambda i, n, m: dump(offset + i, n, m))
     levels = check_memory(lowered)
     emit_c(lowered, weights, out / C_DIR)
@@ -127,10 +131,12 @@ def compile_model(
         },
         "schedule": {
             "tile_rows": chosen,
+            "recompute_kv_rows": key_rows,
             "ram_budget_bytes": budget,
             "candidates": [
                 {
                     "tile_rows": c.rows,
+                    "recompute_kv_rows": c.key_rows,
                     "planned_ram_bytes": c.planned_ram_bytes,
                     "estimated_cycles": c.estimated_cycles,
                 }

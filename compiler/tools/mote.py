@@ -67,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
         "--tile-rows", type=int, metavar="N", help="run attention and FFN N sequence rows at a time (0: off)"
     )
     c.add_argument(
+        "--recompute-kv",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --tile-rows: recompute keys and values N rows at a time in every query tile "
+        "instead of keeping them whole (less RAM, more compute)",
+    )
+    c.add_argument(
         "--precision",
         choices=("mixed", "int8"),
         default="mixed",
@@ -157,6 +165,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 args.tile_rows,
                 args.output_bits,
                 _embedding_budget(args.embedding_budget, args) if args.embedding_budget else None,
+                args.recompute_kv,
             )
             print(f"compiled {args.model} for {args.target} into {args.output}")
             _print_report(report)

@@ -29,14 +29,20 @@ from compiler.reference.interpreter import entry_function
 from compiler.tools.pipeline import lowering_pipeline, run_pipeline
 
 ROW_CANDIDATES = (None, 128, 64, 32, 16, 8, 4, 2, 1)
+RECOMPUTE_CANDIDATES = (64, 32, 16, 8, 4, 2, 1)
+"""Query tile heights tried with K/V recomputed per key tile, when nothing else fits."""
+KEY_ROWS = 32
+"""Key rows per recomputed tile of K and V."""
 
 
-def schedule_pipeline(rows: int | None) -> str:
-    """The scheduling passes for a row tile height (none for the unscheduled program)."""
+def schedule_pipeline(rows: int | None, key_rows: int = 0) -> str:
+    """The scheduling passes for a row tile height (none for the unscheduled program), with
+    K and V recomputed `key_rows` rows at a time when `key_rows` > 0."""
     if rows is None:
         return ""
+    layer = f"rows={rows} recompute_kv={key_rows}" if key_rows else f"rows={rows}"
     return (
-        f"tile-embedding-rows{{rows={rows}}},tile-layer-rows{{rows={rows}}},"
+        f"tile-embedding-rows{{rows={rows}}},tile-layer-rows{{{layer}}},"
         f"tile-attention-rows{{rows={rows}}},tile-ffn-rows{{rows={rows}}}"
     )
 
@@ -53,29 +59,52 @@ class Candidate:
     planned_ram_bytes: int
     arena_bytes: int
     estimated_cycles: int
+    key_rows: int = 0
+    """> 0: K and V recomputed per key tile of this many rows."""
 
 
-def evaluate(module: ModuleOp, rows: int | None, target: Target) -> Candidate:
+def evaluate(module: ModuleOp, rows: int | None, target: Target, key_rows: int = 0) -> Candidate:
     trial = module.clone()
-    spec = ",".join(p for p in (schedule_pipeline(rows), lowering_pipeline(target)) if p)
+    spec = ",".join(p for p in (schedule_pipeline(rows, key_rows), lowering_pipeline(target)) if p)
     run_pipeline(trial, spec)
     arena = sum(level.arena_bytes for level in check_memory(trial))
-    return Candidate(rows, arena + io_bytes(module), arena, estimate_cycles(trial, target).cycles)
+    cycles = estimate_cycles(trial, target).cycles
+    return Candidate(rows, arena + io_bytes(module), arena, cycles, key_rows)
 
 
 def choose_schedule(
     module: ModuleOp, budget: int, target: Target, candidates: Sequence[int | None] = ROW_CANDIDATES
 ) -> tuple[Candidate, list[Candidate]]:
     """The cheapest candidate whose planned RAM fits `budget`, and every candidate evaluated.
+    When no row tiling fits, the same search runs with K and V recomputed per key tile
+    (less RAM for more compute: only where the budget demands it)."""
+    tried: list[Candidate] = []
+    for key_rows, heights in ((0, candidates), (KEY_ROWS, RECOMPUTE_CANDIDATES)):
+        best, seen = _search(module, budget, target, heights, key_rows)
+        tried += seen
+        if best is not None:
+            return best, tried
+    smallest = min(tried, key=lambda c: c.planned_ram_bytes)
+    recompute = f", K/V recomputed per {smallest.key_rows} keys" if smallest.key_rows else ""
+    raise MoteError(
+        f"no schedule fits the RAM budget of {budget} bytes: the smallest planned RAM is "
+        f"{smallest.planned_ram_bytes} bytes (arena {smallest.arena_bytes} + inputs/outputs "
+        f"{smallest.planned_ram_bytes - smallest.arena_bytes}), with layers in tiles of "
+        f"{smallest.rows} rows{recompute}"
+    )
 
-    Planned RAM shrinks as tiles do, so a bisection over `candidates` (largest tiles first)
+
+def _search(
+    module: ModuleOp, budget: int, target: Target, candidates: Sequence[int | None], key_rows: int
+) -> tuple[Candidate | None, list[Candidate]]:
+    """Planned RAM shrinks as tiles do, so a bisection over `candidates` (largest tiles first)
     finds the first that fits without lowering the small tile heights, whose programs are
     the largest; from there the search walks on to smaller tiles while they get cheaper."""
     seen: dict[int, Candidate] = {}
 
     def at(i: int) -> Candidate:
         if i not in seen:
-            seen[i] = evaluate(module, candidates[i], target)
+            seen[i] = evaluate(module, candidates[i], target, key_rows)
         return seen[i]
 
     lo, hi = 0, len(candidates) - 1
@@ -92,11 +121,4 @@ def choose_schedule(
         tried = [seen[i] for i in sorted(seen)]
         fitting = [c for c in tried if c.planned_ram_bytes <= budget]
         return min(fitting, key=lambda c: c.estimated_cycles), tried
-    tried = [seen[i] for i in sorted(seen)]
-    smallest = min(tried, key=lambda c: c.planned_ram_bytes)
-    raise MoteError(
-        f"no schedule fits the RAM budget of {budget} bytes: the smallest planned RAM is "
-        f"{smallest.planned_ram_bytes} bytes (arena {smallest.arena_bytes} + inputs/outputs "
-        f"{smallest.planned_ram_bytes - smallest.arena_bytes}), with layers in tiles of "
-        f"{smallest.rows} rows"
-    )
+    return None, [seen[i] for i in sorted(seen)]

@@ -26,6 +26,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler.errors import MoteError
+from compiler.transforms.scheduling.kv_recompute import Chain, recomputable, recompute_product
 from compiler.transforms.scheduling.row_tiles import (
     clone_tile,
     concatenate_tiles,
@@ -33,6 +34,7 @@ from compiler.transforms.scheduling.row_tiles import (
     row_slice,
     shape,
     tiles,
+    with_rows,
 )
 from dialects import qtfm
 
@@ -219,14 +221,49 @@ def layer_region(
     return None
 
 
+def kv_chains(block: Block, seed: SSAValue, region: Sequence[Operation]) -> dict[SSAValue, Chain] | None:
+    """The key/value chains the region's attention products read whole, each computed from
+    the layer input alone and read only by those products; None when one is not."""
+    products = [op for op in region if isinstance(op, qtfm.MatmulOp) and op.rhs.owner not in region]
+    if not products:
+        return None
+    full = _scan(block, seed, len(shape(seed)) - 2, set(), None)
+    members = set(full.ops)
+    order = {op: i for i, op in enumerate(block.ops)}
+    chains: dict[SSAValue, Chain] = {}
+    for product in products:
+        if product.rhs in chains:
+            continue
+        ops, roots = _chain(product.rhs, members, full.axis)
+        if roots != {seed} or not ops:
+            return None
+        readers = ops | set(products)
+        if any(u.operation not in readers for op in ops for r in op.results for u in r.uses):
+            return None
+        ordered = sorted(ops, key=order.__getitem__)
+        reads = {v for op in ordered for v in op.operands}
+        tiled = {v: ax for v, ax in full.tiled.items() if v in reads}
+        chain = Chain(ordered, full.axis, tiled)
+        if not recomputable(product, chain):
+            return None
+        chains[product.rhs] = chain
+    return chains
+
+
 def tile_layer(
     region: Sequence[Operation],
     axis: dict[SSAValue, int],
     tiled: dict[SSAValue, int],
     seed: SSAValue,
     rows: int,
+    key_rows: int = 0,
 ) -> bool:
+    """Runs `region` `rows` rows at a time; with `key_rows`, its attention products recompute
+    their keys and values from `seed` that many rows at a time (kv_recompute.py) when every
+    key/value chain allows it."""
     members = set(region)
+    block = seed.owner.parent if isinstance(seed.owner, Operation) else seed.owner  # type: ignore[union-attr]
+    chains = kv_chains(block, seed, region) if key_rows > 0 and block is not None else None
     outputs = [r for op in region for r in op.results if any(u.operation not in members for u in r.uses)]
     if not outputs:
         return False
@@ -239,8 +276,13 @@ def tile_layer(
     # input a tile replaces are read only by that tile (keys and values were computed from the
     # whole input before), so bufferization can update the input's buffer in place.
     (out,) = outputs if len(outputs) == 1 else (None,)
-    in_place = out is not None and out.type == seed.type and axis[out] == axis[seed]
-    current = seed
+    in_place = out is not None and out.type == seed.type and axis[out] == axis[seed] and chains is None
+    # Recomputing keys and values reads the whole input in every tile, so the output cannot
+    # overwrite it; it overwrites a dead value of its type instead when there is one (the
+    # previous layer's input: layers then alternate between two buffers).
+    donor = _dead_before(region, out, seed) if chains is not None and out is not None else None
+    updating = in_place or donor is not None
+    current = seed if donor is None else donor
     sliced = dict(tiled)
     point = InsertPoint.after(region[-1])
     pieces: dict[SSAValue, list[SSAValue]] = {o: [] for o in outputs}
@@ -251,14 +293,17 @@ def tile_layer(
             s = row_slice(current if value is seed and in_place else value, ax, start, size)
             new_ops.append(s)
             mapping[value] = s.results[0]
-        new_ops += clone_tile(region, mapping, axis.__getitem__, start, size)
-        if in_place:
+        if chains is None:
+            new_ops += clone_tile(region, mapping, axis.__getitem__, start, size)
+        else:
+            new_ops += _clone_recomputing(region, mapping, axis, start, size, chains, seed, key_rows)
+        if updating:
             assert out is not None
             pos = arith.ConstantOp(DenseIntOrFPElementsAttr.from_list(TensorType(i32, []), [start]))
             update = qtfm.KVAppendOp.build(
                 operands=[current, pos.result, mapping[out]],
-                result_types=[seed.type],
-                properties={"axis": IntegerAttr(axis[seed], i64)},
+                result_types=[out.type],
+                properties={"axis": IntegerAttr(axis[out], i64)},
             )
             new_ops += [pos, update]
             current = update.results[0]
@@ -266,7 +311,7 @@ def tile_layer(
         point = InsertPoint.after(new_ops[-1])
         for o in outputs:
             pieces[o].append(mapping[o])
-    if in_place:
+    if updating:
         assert out is not None
         out.replace_all_uses_with(current)
         current.name_hint = out.name_hint
@@ -275,7 +320,52 @@ def tile_layer(
         point = concatenate_tiles(o, pieces[o], axis[o], point)
     for op in reversed(region):
         Rewriter.erase_op(op)
+    if chains is not None:
+        dead = sorted({op for c in chains.values() for op in c.ops}, key=list(block.ops).index)  # type: ignore[union-attr]
+        for op in reversed(dead):
+            Rewriter.erase_op(op)
     return True
+
+
+def _dead_before(region: Sequence[Operation], out: SSAValue, seed: SSAValue) -> SSAValue | None:
+    """A value of `out`'s type, computed in the program (not an argument or a constant), that
+    nothing reads from the region on: the latest such one, or None."""
+    block = region[0].parent
+    if block is None:
+        return None
+    index = {op: i for i, op in enumerate(block.ops)}
+    first = index[region[0]]
+    for op in reversed(list(block.ops)[:first]):
+        if isinstance(op, qtfm.WeightOp | arith.ConstantOp):
+            continue
+        for r in op.results:
+            if r.type == out.type and r is not seed and all(index[u.operation] < first for u in r.uses):
+                return r
+    return None
+
+
+def _clone_recomputing(
+    region: Sequence[Operation],
+    mapping: dict[SSAValue, SSAValue],
+    axis: dict[SSAValue, int],
+    start: int,
+    size: int,
+    chains: dict[SSAValue, Chain],
+    seed: SSAValue,
+    key_rows: int,
+) -> list[Operation]:
+    """One query tile's ops: the region's clones, with the attention products on keys and
+    values recomputed per key tile."""
+    out: list[Operation] = []
+    for op in region:
+        if isinstance(op, qtfm.MatmulOp) and op.rhs in chains:
+            typ = with_rows(op.result.type, axis[op.result], size)  # type: ignore[arg-type]
+            value = recompute_product(op, mapping[op.lhs], typ, chains[op.rhs], seed, key_rows, out.extend)
+            value.name_hint = f"{op.result.name_hint}_r{start}" if op.result.name_hint else None
+            mapping[op.result] = value
+        else:
+            out += clone_tile([op], mapping, axis.__getitem__, start, size)
+    return out
 
 
 def _seeds(block: Block) -> list[SSAValue]:
@@ -301,10 +391,15 @@ class TileLayerRows(ModulePass):
     name = "tile-layer-rows"
 
     rows: int = 16
+    recompute_kv: int = 0
+    """Key rows per recomputed tile of K and V (0: K and V are computed whole, once)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        if self.rows < 1:
-            raise MoteError(f"tile-layer-rows: rows must be >= 1, got {self.rows}")
+        if self.rows < 1 or self.recompute_kv < 0:
+            raise MoteError(
+                "tile-layer-rows: rows must be >= 1 and recompute_kv >= 0, "
+                f"got {self.rows} and {self.recompute_kv}"
+            )
         for f in [o for o in op.ops if isinstance(o, func.FuncOp) and not o.is_declaration]:
             block = f.body.block
             done: set[SSAValue] = set()
@@ -315,4 +410,4 @@ class TileLayerRows(ModulePass):
                 found = layer_region(block, seed)
                 if found is not None:
                     region, axis, tiled = found
-                    tile_layer(region, axis, tiled, seed, self.rows)
+                    tile_layer(region, axis, tiled, seed, self.rows, self.recompute_kv)

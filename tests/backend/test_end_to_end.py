@@ -8,6 +8,7 @@ planned arena; the memory plan verifier runs inside every compile."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,32 @@ def test_row_tiled_schedule_is_bit_exact(name: str, seq: int, rows: int, tmp_pat
         assert_same(outputs(tmp_path / f"{target}.npz"), want)
 
 
+@pytest.mark.parametrize("name", ["bert-tiny", "llama-tiny"])
+def test_recomputed_keys_and_values_are_bit_exact(name: str, tmp_path: Path) -> None:
+    """A BERT and the Llama (RoPE on the keys, causal mask) in query tiles of 4 rows whose keys
+    and values are recomputed 5 rows at a time (13 tokens: 4 + 4 + 4 + 1 queries, 5 + 5 + 3
+    keys): the reference's integers on the host and on rv32imc, context products summed over
+    key tiles."""
+    seq, rows, keys = 13, 4, 5
+    model = save_model(name, tmp_path / f"{name}.onnx", seq)
+    calib_kwargs: dict[str, object] = {"source": "calibration"} if name == "minilm" else {"seed": 2}
+    calib = save_inputs(name, tmp_path / "calib.npz", seq, **calib_kwargs)  # type: ignore[arg-type]
+    inputs = save_inputs(name, tmp_path / "inputs.npz", seq, n_samples=2, seed=1)
+    compile_model(model, tmp_path / "plain", "host", calib, False, precision="int8")
+    run_model(tmp_path / "plain", inputs, tmp_path / "ref.npz", reference=True)
+    want = outputs(tmp_path / "ref.npz")
+    qtfm = tmp_path / "plain" / "model.mlir"
+    for target in ("host", "rv32imc"):
+        out = tmp_path / target
+        report = compile_model(qtfm, out, target, None, target == "host", tile_rows=rows, recompute_kv=keys)
+        assert report["schedule"]["recompute_kv_rows"] == keys  # type: ignore[index]
+        if target == "host":  # context products summed over key tiles in int32
+            stage = next((out / "ir").glob("*-tile-layer-rows.mlir")).read_text()
+            assert re.search(r"qtfm\.add %\S+, %\S+ : \(tensor<[0-9x]+xi32>", stage)
+        run_model(out, inputs, tmp_path / f"{target}.npz")
+        assert_same(outputs(tmp_path / f"{target}.npz"), want)
+
+
 def test_ram_budget_chooses_the_fastest_schedule_that_fits(tmp_path: Path) -> None:
     seq = 32
     model = save_model("bert-tiny", tmp_path / "m.onnx", seq)
@@ -125,6 +152,28 @@ def test_ram_budget_chooses_the_fastest_schedule_that_fits(tmp_path: Path) -> No
     assert int(tight["arena_bytes"]) < planned  # type: ignore[arg-type]
     with pytest.raises(MoteError, match="no schedule fits the RAM budget of 1000 bytes: the smallest"):
         compile_model(qtfm, tmp_path / "d", "host", None, False, ram_budget=1000)
+
+
+def test_ram_budget_recomputes_keys_and_values_when_nothing_else_fits(tmp_path: Path) -> None:
+    """BERT-tiny at 64 tokens: no row tiling fits 26,000 bytes (one row at a time still
+    plans 26,880), so the search recomputes K and V per key tile; bit-exact on the host."""
+    seq = 64
+    model = save_model("bert-tiny", tmp_path / "m.onnx", seq)
+    calib = save_inputs("bert-tiny", tmp_path / "calib.npz", seq, seed=2)
+    inputs = save_inputs("bert-tiny", tmp_path / "inputs.npz", seq, n_samples=1, seed=1)
+    options = {"precision": "int8", "output_bits": 8}
+    compile_model(model, tmp_path / "a", "host", calib, False, **options)  # type: ignore[arg-type]
+    run_model(tmp_path / "a", inputs, tmp_path / "ref.npz", reference=True)
+    report = compile_model(
+        tmp_path / "a" / "model.mlir", tmp_path / "b", "host", None, False, ram_budget=26_000
+    )
+    schedule = report["schedule"]
+    assert schedule["recompute_kv_rows"] > 0  # type: ignore[index]
+    plain = [c for c in schedule["candidates"] if not c["recompute_kv_rows"]]  # type: ignore[index]
+    assert plain and min(c["planned_ram_bytes"] for c in plain) > 26_000
+    assert int(report["arena_bytes"]) + 2 * seq * 4 + seq * 128 + 128 <= 26_000  # type: ignore[arg-type]
+    run_model(tmp_path / "b", inputs, tmp_path / "b.npz")
+    assert_same(outputs(tmp_path / "b.npz"), outputs(tmp_path / "ref.npz"))
 
 
 def test_eight_bit_outputs_keep_the_residual_stream_in_the_output(tmp_path: Path) -> None:
