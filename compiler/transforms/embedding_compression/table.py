@@ -45,6 +45,14 @@ def fixed_bytes(vocab: int, clusters: int, block: int) -> int:
     return vocab * id_bytes + 4 * (-(-vocab // block)) + 12 * clusters
 
 
+def costs_note(vocab: int, clusters: int, dim: int, bits: int, block: int) -> str:
+    fixed = fixed_bytes(vocab, clusters, block)
+    step = vocab * bits // 8 + dim
+    return (
+        f"ids, offsets and parameters take {fixed} bytes; one rank of the largest cluster needs up to {step}"
+    )
+
+
 def reconstruct(f: IntegerFactors, vocab: int) -> np.ndarray:
     """The rows the op produces for every token (vectorised; equal to the reference kernel's
     result, which tests check)."""
@@ -94,6 +102,11 @@ def compress_table(table: np.ndarray, how: TableCompression) -> CompressedTable:
     best: CompressedTable | None = None
     for bits in (8, 4) if how.coef_bits == 0 else (how.coef_bits,):
         fz = factorize(rows, weights, clusters, rank_budget, Costs(dim, bits), how.seed)
+        if not sum(fz.ranks):
+            raise MoteError(
+                f"compress-embedding: a budget of {how.budget} bytes leaves no room for a single "
+                f"rank ({costs_note(vocab, clusters, dim, bits, how.block)})"
+            )
         factors = quantize(table, fz, bits, how.block)
         err = reconstruct(factors, vocab) - rows
         rel = float(np.sqrt((weights * (err * err).sum(1)).sum() / norm))

@@ -89,3 +89,9 @@ def test_fixed_point_multiplier(value: float) -> None:
     mul, shift = fixed_point(value)
     assert 0 < mul < 1 << 31 and 0 <= shift <= 62
     assert abs(mul / 2.0**shift - value) <= value * 2e-9
+
+
+def test_budget_without_room_for_a_rank_is_an_error() -> None:
+    table = np.ones((100, 8), dtype=np.int8)
+    with pytest.raises(MoteError, match="leaves no room for a single rank"):
+        compress_table(table, TableCompression(130, clusters=1, coef_bits=8))
