@@ -229,13 +229,28 @@ def _compression_options(p: argparse.ArgumentParser) -> None:
         help="token occurrence counts (.npz with `counts`, or one count per line): weight the "
         "reconstruction error by how often tokens occur",
     )
+    p.add_argument(
+        "--corpus",
+        type=Path,
+        metavar="FILE.txt",
+        help="or count the tokens of a text corpus (one passage a line) with --vocab",
+    )
+    p.add_argument(
+        "--vocab", type=Path, metavar="VOCAB.txt", help="WordPiece vocabulary (default: BERT uncased)"
+    )
 
 
 def _embedding_budget(budget: str, args: argparse.Namespace) -> EmbeddingBudget:
     from compiler.transforms.compress_embedding import EmbeddingBudget
 
     return EmbeddingBudget(
-        budget, args.clusters, args.compression_seed, args.coef_bits, frequencies=args.token_freq
+        budget,
+        args.clusters,
+        args.compression_seed,
+        args.coef_bits,
+        frequencies=args.token_freq,
+        corpus=args.corpus,
+        vocab=args.vocab,
     )
 
 

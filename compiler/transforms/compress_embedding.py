@@ -1,4 +1,4 @@
-"""`compress-embedding{budget=BYTES}`: the embedding table as MCUBERT's clustered low-rank lookup.
+"""`compress-embedding{budget=BYTES|Nx}`: the embedding table as MCUBERT's clustered low-rank lookup.
 
 In tiny BERTs the word-embedding table is most of the flash (BERT-tiny: 3.9 MB of its 4.4 MB
 int8 weights). This pass replaces the lookup in the largest table (`qtfm.embedding` of a
@@ -7,12 +7,14 @@ int8 weights). This pass replaces the lookup in the largest table (`qtfm.embeddi
 approximates the table: it is a new reference program, and everything after it is checked
 bit-exactly against it.
 
-Options: `budget` (bytes, required), `clusters` (32), `seed` (0), `coef-bits` (0: int8 or
-int4, whichever reconstructs better; or 4, 8), `block` (tokens per stored offset, 64) and
-`frequencies` (a .npz with `counts`, one per token: errors are weighted by
-`counts / sum + floor / V`, `floor` 0.05). Under mote-opt the table is read from the module's
-weight file and the factors are written to `<file>.compressed.npz` beside it, which the module
-then names; `mote compile --embedding-budget` runs the same code on the weights in memory.
+Options: `budget` (bytes, or `"8x"`: a ratio to the int8 table; required), `clusters` (32),
+`seed` (0), `coef_bits` (0: int8 or int4, whichever reconstructs better; or 4, 8), `block`
+(tokens per stored offset, 64), and either `frequencies` (a .npz with `counts`, or one count
+per line) or `corpus` (text, one passage a line, tokenized with `vocab`, by default the BERT
+uncased vocabulary): errors are then weighted by `counts / sum + floor / V` (`floor` 0.05).
+Under mote-opt the table is read from the module's weight file and the factors are written to
+`<file>.compressed.npz` beside it, which the module then names; `mote compile
+--embedding-budget` runs the same code on the weights in memory.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler.errors import MoteError
-from compiler.reference.weights import WEIGHTS_ATTR, WeightFileError, load_weights, save_weights, weights_path
+from compiler.reference.weights import WEIGHTS_ATTR, load_weights, save_weights, weights_path
 from compiler.transforms.embedding_compression.table import CompressedTable, TableCompression, compress_table
+from compiler.transforms.embedding_compression.token_counts import corpus_counts, read_counts
 from dialects import qtfm
 
 
@@ -102,6 +105,8 @@ class EmbeddingBudget:
     block: int = 64
     frequencies: Path | None = None
     floor: float = 0.05
+    corpus: Path | None = None
+    vocab: Path | None = None
 
     def bytes_for(self, table_bytes: int) -> int:
         text = self.budget.strip().lower()
@@ -116,9 +121,13 @@ class EmbeddingBudget:
     def resolve(self, vocab: int, table_bytes: int) -> TableCompression:
         if self.coef_bits not in (0, 4, 8) or self.block < 1 or self.clusters < 1:
             raise MoteError("compress-embedding: coef-bits must be 0, 4 or 8, block and clusters >= 1")
+        if self.frequencies is not None and self.corpus is not None:
+            raise MoteError("give token counts or a corpus to count tokens in, not both")
         weights = None
         if self.frequencies is not None:
             weights = token_weights(read_counts(self.frequencies), vocab, self.floor)
+        elif self.corpus is not None:
+            weights = token_weights(corpus_counts(self.corpus, vocab, self.vocab), vocab, self.floor)
         return TableCompression(
             self.bytes_for(table_bytes), self.clusters, self.seed, self.coef_bits, self.block, weights
         )
@@ -187,6 +196,8 @@ class CompressEmbedding(ModulePass):
     block: int = 64
     frequencies: str = ""
     floor: float = 0.05
+    corpus: str = ""
+    vocab: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if not self.budget:
@@ -203,6 +214,8 @@ class CompressEmbedding(ModulePass):
             self.block,
             Path(self.frequencies) if self.frequencies else None,
             self.floor,
+            Path(self.corpus) if self.corpus else None,
+            Path(self.vocab) if self.vocab else None,
         )
         if compress_embeddings(op, weights, request) is None:
             return
@@ -210,17 +223,3 @@ class CompressEmbedding(ModulePass):
         save_weights(out, weights)
         named = Path(op.attributes[WEIGHTS_ATTR].data)  # type: ignore[attr-defined]
         op.attributes[WEIGHTS_ATTR] = StringAttr(str(named.with_name(out.name)))
-
-
-def read_counts(path: Path) -> np.ndarray:
-    """Token occurrence counts from a .npz (array `counts`) or a text file of one count per
-    line (line i: token i)."""
-    try:
-        if path.suffix == ".npz":
-            with np.load(path) as data:
-                if "counts" not in data.files:
-                    raise MoteError(f"{path}: expected an array named 'counts', found {data.files}")
-                return np.asarray(data["counts"])
-        return np.loadtxt(path, dtype=np.float64, ndmin=1)
-    except (OSError, ValueError) as err:
-        raise WeightFileError(f"{path}: cannot read token frequencies ({err})") from None
