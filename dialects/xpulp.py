@@ -18,18 +18,45 @@ wraps, so they compute the exact integers of docs/quantization.md.
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import I32, I64, IndexType, IntegerAttr, IntegerType, MemRefType, i32, i64
-from xdsl.ir import Dialect
+from collections.abc import Sequence
+
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import (
+    I32,
+    I64,
+    IndexType,
+    IntegerAttr,
+    IntegerType,
+    MemRefType,
+    UnitAttr,
+    i32,
+    i64,
+)
+from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
     irdl_op_definition,
+    lazy_traits_def,
     operand_def,
+    opt_prop_def,
     prop_def,
+    region_def,
     result_def,
     traits_def,
 )
-from xdsl.traits import Pure
+from xdsl.parser import Parser
+from xdsl.printer import Printer
+from xdsl.traits import (
+    HasParent,
+    IsTerminator,
+    MemoryReadEffect,
+    MemoryWriteEffect,
+    Pure,
+    RecursiveMemoryEffect,
+    SingleBlockImplicitTerminator,
+    ensure_terminator,
+)
 from xdsl.utils.exceptions import VerifyException
 
 BYTE_WIDTHS = (8,)
@@ -164,8 +191,436 @@ class LoadWordOp(IRDLOperation):
             raise VerifyException(f"'xpulp.load_word' reads a 1-D buffer (view it flat), got {typ}")
 
 
+# ---- Packing and shuffling (xcvsimd) ---------------------------------------------------------
+
+
+class _BinaryWordOp(IRDLOperation):
+    lhs = operand_def(I32)
+    rhs = operand_def(I32)
+    result = result_def(I32)
+    traits = traits_def(Pure())
+    assembly_format = "$lhs `,` $rhs attr-dict `:` type($result)"
+
+    def __init__(self, lhs: SSAValue | Operation, rhs: SSAValue | Operation) -> None:
+        super().__init__(operands=[lhs, rhs], result_types=[i32])
+
+
+@irdl_op_definition
+class PackHOp(_BinaryWordOp):
+    """`cv.pack`: two halfwords into one word, `lhs[15:0]` high and `rhs[15:0]` low."""
+
+    name = "xpulp.pack_h"
+
+
+@irdl_op_definition
+class PackBOp(IRDLOperation):
+    """`cv.packlo.b` / `cv.packhi.b`: two bytes into one half of a word, the other half kept.
+
+    `lo`: `rd[31:16]` kept, `lhs[7:0]` to bits 15:8, `rhs[7:0]` to bits 7:0 (cv.packlo.b);
+    `hi`: `rd[15:0]` kept, `lhs[7:0]` to bits 31:24, `rhs[7:0]` to bits 23:16 (cv.packhi.b).
+    The instruction reads its destination: `rd` is the word before, the result the word after.
+
+        %w0 = xpulp.pack_b lo %zero, %b1, %b0 : i32
+        %w = xpulp.pack_b hi %w0, %b3, %b2 : i32      // bytes b3 b2 b1 b0, b0 in lane 0
+    """
+
+    name = "xpulp.pack_b"
+    rd = operand_def(I32)
+    lhs = operand_def(I32)
+    rhs = operand_def(I32)
+    hi = opt_prop_def(UnitAttr)
+    result = result_def(I32)
+    traits = traits_def(Pure())
+
+    def __init__(
+        self, rd: SSAValue | Operation, lhs: SSAValue | Operation, rhs: SSAValue | Operation, hi: bool
+    ) -> None:
+        super().__init__(
+            operands=[rd, lhs, rhs], result_types=[i32], properties={"hi": UnitAttr()} if hi else {}
+        )
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" hi " if self.hi is not None else " lo ")
+        printer.print_list([self.rd, self.lhs, self.rhs], printer.print_ssa_value)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.result.type)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> PackBOp:
+        half = parser.expect(lambda: parser.parse_optional_keyword_in(("lo", "hi")), "expected `lo` or `hi`")
+        rd = parser.parse_unresolved_operand()
+        parser.parse_punctuation(",")
+        lhs = parser.parse_unresolved_operand()
+        parser.parse_punctuation(",")
+        rhs = parser.parse_unresolved_operand()
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        typ = parser.parse_type()
+        operands = [parser.resolve_operand(v, typ) for v in (rd, lhs, rhs)]
+        op = cls(*operands, hi=half == "hi")
+        op.attributes |= attrs
+        return op
+
+
+@irdl_op_definition
+class Pack4BOp(IRDLOperation):
+    """Four bytes into one word, `b3[7:0]` in lane 3 (bits 31:24) ... `b0[7:0]` in lane 0: the
+    `cv.packlo.b` + `cv.packhi.b` pair (operands most significant first, as in `pack_h`)."""
+
+    name = "xpulp.pack4_b"
+    b3 = operand_def(I32)
+    b2 = operand_def(I32)
+    b1 = operand_def(I32)
+    b0 = operand_def(I32)
+    result = result_def(I32)
+    traits = traits_def(Pure())
+    assembly_format = "$b3 `,` $b2 `,` $b1 `,` $b0 attr-dict `:` type($result)"
+
+    def __init__(self, b3: SSAValue, b2: SSAValue, b1: SSAValue, b0: SSAValue) -> None:
+        super().__init__(operands=[b3, b2, b1, b0], result_types=[i32])
+
+
+@irdl_op_definition
+class ShuffleBOp(IRDLOperation):
+    """`cv.shuffle.b`: byte lane i of the result is byte `sel[8i+1:8i]` of `source` (the other
+    bits of each selector byte are ignored)."""
+
+    name = "xpulp.shuffle_b"
+    source = operand_def(I32)
+    sel = operand_def(I32)
+    result = result_def(I32)
+    traits = traits_def(Pure())
+    assembly_format = "$source `,` $sel attr-dict `:` type($result)"
+
+    def __init__(self, source: SSAValue | Operation, sel: SSAValue | Operation) -> None:
+        super().__init__(operands=[source, sel], result_types=[i32])
+
+
+@irdl_op_definition
+class Shuffle2BOp(IRDLOperation):
+    """`cv.shuffle2.b`: a byte shuffle of two words. With `s = sel[8i+2:8i]`, byte lane i of
+    the result is byte `s & 3` of `source` if `s & 4`, else of `rd` (the destination register
+    before the instruction)."""
+
+    name = "xpulp.shuffle2_b"
+    rd = operand_def(I32)
+    source = operand_def(I32)
+    sel = operand_def(I32)
+    result = result_def(I32)
+    traits = traits_def(Pure())
+    assembly_format = "$rd `,` $source `,` $sel attr-dict `:` type($result)"
+
+    def __init__(
+        self, rd: SSAValue | Operation, source: SSAValue | Operation, sel: SSAValue | Operation
+    ) -> None:
+        super().__init__(operands=[rd, source, sel], result_types=[i32])
+
+
+# ---- Post-increment loads and stores (xcvmem) ------------------------------------------------
+
+POSTINC_WIDTHS = (8, 16, 32)
+"""Element widths of the post-increment loads and stores: cv.lb/lbu, cv.lh/lhu, cv.lw, cv.sb...sw."""
+POSTINC_IMM_BYTES = (-2048, 2047)
+"""The increment of the immediate forms (`cv.lb rD, Imm(rs1!)`): a signed 12-bit byte count."""
+
+
+class _PostIncOp(IRDLOperation):
+    """An access to element `index` of a 1-D buffer that also returns `index + step`: the
+    register-immediate post-increment forms, `step` elements of the buffer apart (the
+    instruction's immediate is `step` times the element size in bytes)."""
+
+    def _check_access(self, buf: SSAValue, step: int) -> int:
+        typ = buf.type
+        assert isinstance(typ, MemRefType)
+        elem = typ.element_type
+        if not isinstance(elem, IntegerType) or elem.width.data not in POSTINC_WIDTHS:
+            raise VerifyException(f"'{self.name}' accesses 8-, 16- or 32-bit integers, got {typ}")
+        if len(typ.get_shape()) != 1:
+            raise VerifyException(f"'{self.name}' accesses a 1-D buffer (view it flat), got {typ}")
+        width = elem.width.data
+        lo, hi = POSTINC_IMM_BYTES
+        if not lo <= step * width // 8 <= hi:
+            raise VerifyException(
+                f"'{self.name}' step of {step} elements is {step * width // 8} bytes, outside the "
+                f"12-bit immediate's {lo}..{hi}"
+            )
+        return width
+
+
+def _print_access(printer: Printer, buf: SSAValue, index: SSAValue, step: int) -> None:
+    printer.print_ssa_value(buf)
+    printer.print_string("[")
+    printer.print_ssa_value(index)
+    printer.print_string(f"] step {step}")
+
+
+def _parse_access(parser: Parser) -> tuple[Parser.UnresolvedOperand, Parser.UnresolvedOperand, int]:
+    buf = parser.parse_unresolved_operand()
+    parser.parse_punctuation("[")
+    index = parser.parse_unresolved_operand()
+    parser.parse_punctuation("]")
+    parser.parse_keyword("step")
+    return buf, index, parser.parse_integer()
+
+
+@irdl_op_definition
+class LoadPostIncOp(_PostIncOp):
+    """`cv.lb` / `cv.lbu` / `cv.lh` / `cv.lhu` / `cv.lw rD, Imm(rs1!)`: element `index` of the
+    buffer, sign-extended to 32 bits (zero-extended with `unsigned`), and `index + step`.
+
+        %x, %next = xpulp.load_postinc %buf[%i] step 1 : memref<64xi8>
+        %u, %next2 = xpulp.load_postinc unsigned %buf[%next] step 1 : memref<64xi8>
+    """
+
+    name = "xpulp.load_postinc"
+    source = operand_def(MemRefType)
+    index = operand_def(IndexType)
+    step = prop_def(IntegerAttr[I64])
+    unsigned = opt_prop_def(UnitAttr)
+    result = result_def(I32)
+    next = result_def(IndexType)
+    traits = traits_def(MemoryReadEffect())
+
+    def __init__(
+        self, source: SSAValue | Operation, index: SSAValue | Operation, step: int, unsigned: bool = False
+    ) -> None:
+        props: dict[str, Attribute] = {"step": IntegerAttr(step, i64)}
+        if unsigned:
+            props["unsigned"] = UnitAttr()
+        super().__init__(operands=[source, index], result_types=[i32, IndexType()], properties=props)
+
+    def verify_(self) -> None:
+        width = self._check_access(self.source, self.step.value.data)
+        if self.unsigned is not None and width == 32:
+            raise VerifyException("'xpulp.load_postinc' unsigned applies to 8- and 16-bit elements (cv.lw)")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" unsigned " if self.unsigned is not None else " ")
+        _print_access(printer, self.source, self.index, self.step.value.data)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.source.type)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> LoadPostIncOp:
+        unsigned = parser.parse_optional_keyword("unsigned") is not None
+        buf, index, step = _parse_access(parser)
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        typ = parser.parse_type()
+        op = cls(parser.resolve_operand(buf, typ), parser.resolve_operand(index, IndexType()), step, unsigned)
+        op.attributes |= attrs
+        return op
+
+
+@irdl_op_definition
+class StorePostIncOp(_PostIncOp):
+    """`cv.sb` / `cv.sh` / `cv.sw rs2, Imm(rs1!)`: the low bits of `value` into element `index`
+    of the buffer; the result is `index + step`.
+
+        %next = xpulp.store_postinc %v, %buf[%i] step 1 : memref<64xi8>
+    """
+
+    name = "xpulp.store_postinc"
+    value = operand_def(I32)
+    dest = operand_def(MemRefType)
+    index = operand_def(IndexType)
+    step = prop_def(IntegerAttr[I64])
+    next = result_def(IndexType)
+    traits = traits_def(MemoryWriteEffect())
+
+    def __init__(
+        self, value: SSAValue | Operation, dest: SSAValue | Operation, index: SSAValue | Operation, step: int
+    ) -> None:
+        super().__init__(
+            operands=[value, dest, index],
+            result_types=[IndexType()],
+            properties={"step": IntegerAttr(step, i64)},
+        )
+
+    def verify_(self) -> None:
+        self._check_access(self.dest, self.step.value.data)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_ssa_value(self.value)
+        printer.print_string(", ")
+        _print_access(printer, self.dest, self.index, self.step.value.data)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.dest.type)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> StorePostIncOp:
+        value = parser.parse_unresolved_operand()
+        parser.parse_punctuation(",")
+        buf, index, step = _parse_access(parser)
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        typ = parser.parse_type()
+        op = cls(
+            parser.resolve_operand(value, i32),
+            parser.resolve_operand(buf, typ),
+            parser.resolve_operand(index, IndexType()),
+            step,
+        )
+        op.attributes |= attrs
+        return op
+
+
+# ---- Hardware loops (xcvhwlp) ----------------------------------------------------------------
+
+HWLOOP_LEVELS = 2
+"""CV32E40P has two hardware loop register sets: loop 0 (inner) and loop 1 (outer)."""
+
+
+@irdl_op_definition
+class HwLoopEndOp(IRDLOperation):
+    """The end of a hardware loop's body (the address `cv.end` names); implicit in the custom
+    syntax."""
+
+    name = "xpulp.hwloop_end"
+    traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(HwLoopOp)))
+    assembly_format = "attr-dict"
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+@irdl_op_definition
+class HwLoopOp(IRDLOperation):
+    """A CV32E40P hardware loop (`cv.setup`): the body runs `count` times with no branch, the
+    back-jump done by the core. The body may take the iteration number (0 .. count-1) as its
+    block argument, of the count's type (index or i32).
+
+        xpulp.hwloop count %n : index {            // no induction value
+          ...
+        }
+        xpulp.hwloop %k, count %n : index {        // %k = 0, 1, ..., n - 1
+          ...
+        }
+
+    What the hardware allows is what the verifier checks: at most two nested levels (loop 0
+    inner, loop 1 outer), a body of straight-line code (no branches, jumps or calls in it; only
+    another hardware loop may nest), a count of at least 1 (a count of 0 leaves the loop
+    inactive and the body runs once: a lowering must guard it). There are no loop-carried
+    values: accumulators live in memory or in an enclosing loop. clang-19 has no xcvhwlp, so
+    the C emitter prints an ordinary counted loop marked as a hardware loop, and the cycle
+    model sees its branches."""
+
+    name = "xpulp.hwloop"
+    count = operand_def(IndexType | I32)
+    body = region_def("single_block")
+    traits = traits_def(SingleBlockImplicitTerminator(HwLoopEndOp), RecursiveMemoryEffect())
+
+    def __init__(self, count: SSAValue | Operation, body: Region | Block | Sequence[Operation]) -> None:
+        if isinstance(body, Block):
+            body = Region(body)
+        elif not isinstance(body, Region):
+            body = Region(Block(body))
+        super().__init__(operands=[count], regions=[body])
+
+    @property
+    def induction(self) -> SSAValue | None:
+        args = self.body.block.args
+        return args[0] if args else None
+
+    def level(self) -> int:
+        """The CV32E40P loop number: 0 for an innermost loop, 1 for one that holds a loop."""
+        return int(any(isinstance(o, HwLoopOp) for o in self.body.walk() if o is not self))
+
+    def verify_(self) -> None:
+        typ = self.count.type
+        args = self.body.block.args
+        if len(args) > 1:
+            raise VerifyException(
+                f"'xpulp.hwloop' body takes at most one argument (the iteration), got {len(args)}"
+            )
+        if args and args[0].type != typ:
+            raise VerifyException(
+                f"'xpulp.hwloop' iteration argument is {args[0].type}, the count is {typ}: they must agree"
+            )
+        owner = self.count.owner
+        if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr):
+            if owner.value.value.data < 1:
+                raise VerifyException(
+                    f"'xpulp.hwloop' count must be at least 1, got {owner.value.value.data} "
+                    "(a count of 0 runs the body once on CV32E40P)"
+                )
+        depth, parent = 1, self.parent_op()
+        while parent is not None:
+            depth += isinstance(parent, HwLoopOp)
+            parent = parent.parent_op()
+        if depth > HWLOOP_LEVELS:
+            raise VerifyException(
+                f"'xpulp.hwloop' nested {depth} deep: CV32E40P has {HWLOOP_LEVELS} hardware loop levels"
+            )
+        for op in self.body.block.ops:
+            if isinstance(op, HwLoopOp):
+                continue
+            branchy = op.regions or op.name in ("func.call", "func.return", "cf.br", "cf.cond_br")
+            if branchy:
+                raise VerifyException(
+                    f"'xpulp.hwloop' body must be straight-line code (no branches, jumps or calls on "
+                    f"CV32E40P), found '{op.name}'"
+                )
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        if self.induction is not None:
+            printer.print_ssa_value(self.induction)
+            printer.print_string(", ")
+        printer.print_string("count ")
+        printer.print_ssa_value(self.count)
+        printer.print_string(" : ")
+        printer.print_attribute(self.count.type)
+        printer.print_string(" ")
+        printer.print_region(
+            self.body, print_entry_block_args=False, print_empty_block=False, print_block_terminators=False
+        )
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> HwLoopOp:
+        induction = None
+        if parser.parse_optional_keyword("count") is None:
+            induction = parser.parse_argument(expect_type=False)
+            parser.parse_punctuation(",")
+            parser.parse_keyword("count")
+        count = parser.parse_unresolved_operand()
+        parser.parse_punctuation(":")
+        typ = parser.parse_type()
+        body = parser.parse_region([induction.resolve(typ)] if induction is not None else [])
+        attrs = parser.parse_optional_attr_dict()
+        op = cls(parser.resolve_operand(count, typ), body)
+        op.attributes |= attrs
+        for trait in op.get_traits_of_type(SingleBlockImplicitTerminator):
+            ensure_terminator(op, trait)
+        return op
+
+
 XPULP = Dialect(
     "xpulp",
-    [SdotspBOp, SdotuspBOp, SdotupBOp, SdotspHOp, MacOp, ClipOp, MinOp, MaxOp, LoadWordOp],
+    [
+        SdotspBOp,
+        SdotuspBOp,
+        SdotupBOp,
+        SdotspHOp,
+        MacOp,
+        ClipOp,
+        MinOp,
+        MaxOp,
+        LoadWordOp,
+        PackHOp,
+        PackBOp,
+        Pack4BOp,
+        ShuffleBOp,
+        Shuffle2BOp,
+        LoadPostIncOp,
+        StorePostIncOp,
+        HwLoopOp,
+        HwLoopEndOp,
+    ],
     [],
 )

@@ -31,3 +31,142 @@ func.func @f(%a: i16, %b: i32) {
   %y = "xpulp.sdotsp_b"(%b, %a, %b) : (i32, i16, i32) -> i32
   func.return
 }
+
+// -----
+
+func.func @f(%b: memref<8xi64>, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.load_postinc' accesses 8-, 16- or 32-bit integers, got memref<8xi64>
+  %x, %n = xpulp.load_postinc %b[%i] step 1 : memref<8xi64>
+  func.return
+}
+
+// -----
+
+func.func @f(%b: memref<2x4xi8>, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.load_postinc' accesses a 1-D buffer (view it flat), got memref<2x4xi8>
+  %x, %n = xpulp.load_postinc %b[%i] step 1 : memref<2x4xi8>
+  func.return
+}
+
+// -----
+
+func.func @f(%b: memref<8xi16>, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.load_postinc' step of 1024 elements is 2048 bytes, outside the 12-bit immediate's -2048..2047
+  %x, %n = xpulp.load_postinc %b[%i] step 1024 : memref<8xi16>
+  func.return
+}
+
+// -----
+
+func.func @f(%b: memref<8xi32>, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.load_postinc' unsigned applies to 8- and 16-bit elements (cv.lw)
+  %x, %n = xpulp.load_postinc unsigned %b[%i] step 1 : memref<8xi32>
+  func.return
+}
+
+// -----
+
+func.func @f(%v: i32, %b: memref<8xi32>, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.store_postinc' step of -513 elements is -2052 bytes, outside the 12-bit immediate's -2048..2047
+  %n = xpulp.store_postinc %v, %b[%i] step -513 : memref<8xi32>
+  func.return
+}
+
+// -----
+
+func.func @f(%v: i32, %b: memref<8xf32>, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.store_postinc' accesses 8-, 16- or 32-bit integers, got memref<8xf32>
+  %n = xpulp.store_postinc %v, %b[%i] step 1 : memref<8xf32>
+  func.return
+}
+
+// -----
+
+func.func @f(%a: i16, %b: i32) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:{{[0-9]+}}: error: {{.*}}
+  %y = "xpulp.shuffle2_b"(%b, %a, %b) : (i32, i16, i32) -> i32
+  func.return
+}
+
+// -----
+
+func.func @f(%n: i16) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: {{.*}}
+  xpulp.hwloop count %n : i16 {
+  }
+  func.return
+}
+
+// -----
+
+func.func @f(%n: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.hwloop' iteration argument is i32, the count is index: they must agree
+  "xpulp.hwloop"(%n) ({
+  ^bb0(%k: i32):
+    "xpulp.hwloop_end"() : () -> ()
+  }) : (index) -> ()
+  func.return
+}
+
+// -----
+
+func.func @f(%n: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.hwloop' body takes at most one argument (the iteration), got 2
+  "xpulp.hwloop"(%n) ({
+  ^bb0(%k: index, %l: index):
+    "xpulp.hwloop_end"() : () -> ()
+  }) : (index) -> ()
+  func.return
+}
+
+// -----
+
+func.func @f() {
+  %zero = arith.constant 0 : index
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.hwloop' count must be at least 1, got 0 (a count of 0 runs the body once on CV32E40P)
+  xpulp.hwloop count %zero : index {
+  }
+  func.return
+}
+
+// -----
+
+func.func @f(%n: index) {
+  xpulp.hwloop count %n : index {
+    xpulp.hwloop count %n : index {
+      // CHECK: invalid.mlir:[[# @LINE + 1]]:7: error: 'xpulp.hwloop' nested 3 deep: CV32E40P has 2 hardware loop levels
+      xpulp.hwloop count %n : index {
+      }
+    }
+  }
+  func.return
+}
+
+// -----
+
+func.func @f(%n: index, %c: i1) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.hwloop' body must be straight-line code (no branches, jumps or calls on CV32E40P), found 'scf.if'
+  xpulp.hwloop count %n : index {
+    scf.if %c {
+    }
+  }
+  func.return
+}
+
+// -----
+
+func.func private @g()
+func.func @f(%n: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.hwloop' body must be straight-line code (no branches, jumps or calls on CV32E40P), found 'func.call'
+  xpulp.hwloop count %n : index {
+    func.call @g() : () -> ()
+  }
+  func.return
+}
+
+// -----
+
+func.func @f() {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: {{.*}}
+  xpulp.hwloop_end
+}

@@ -26,3 +26,81 @@ func.func @simd(%acc: i32, %a: i32, %b: i32, %buf: memref<16xi8>, %i: index) -> 
   %7 = xpulp.max %6, %b : i32
   func.return %7 : i32
 }
+
+// -----
+
+// Packing and shuffling: pack_b's half is a keyword (`lo` = cv.packlo.b, `hi` = cv.packhi.b)
+// and a unit property in the generic form.
+// CHECK-LABEL: func.func @pack
+// CHECK-NEXT:    %0 = xpulp.pack_h %a, %b : i32
+// CHECK-NEXT:    %1 = xpulp.pack_b lo %0, %a, %b : i32
+// CHECK-NEXT:    %2 = xpulp.pack_b hi %1, %a, %b : i32
+// CHECK-NEXT:    %3 = xpulp.pack4_b %a, %b, %2, %a : i32
+// CHECK-NEXT:    %4 = xpulp.shuffle_b %3, %b : i32
+// CHECK-NEXT:    %5 = xpulp.shuffle2_b %4, %a, %b : i32
+// CHECK-GENERIC: "xpulp.pack_b"(%{{.*}}, %{{.*}}, %{{.*}}) : (i32, i32, i32) -> i32
+// CHECK-GENERIC: "xpulp.pack_b"(%{{.*}}, %{{.*}}, %{{.*}}) <{hi}> : (i32, i32, i32) -> i32
+// CHECK-GENERIC: "xpulp.shuffle2_b"(%{{.*}}, %{{.*}}, %{{.*}}) : (i32, i32, i32) -> i32
+func.func @pack(%a: i32, %b: i32) -> i32 {
+  %0 = xpulp.pack_h %a, %b : i32
+  %1 = xpulp.pack_b lo %0, %a, %b : i32
+  %2 = xpulp.pack_b hi %1, %a, %b : i32
+  %3 = xpulp.pack4_b %a, %b, %2, %a : i32
+  %4 = xpulp.shuffle_b %3, %b : i32
+  %5 = xpulp.shuffle2_b %4, %a, %b : i32
+  func.return %5 : i32
+}
+
+// -----
+
+// Post-increment loads and stores: the value (sign- or zero-extended to i32) and the next
+// index; steps in elements, negative allowed.
+// CHECK-LABEL: func.func @postinc
+// CHECK-NEXT:    %x, %next = xpulp.load_postinc %buf[%i] step 1 : memref<16xi8>
+// CHECK-NEXT:    %u, %next2 = xpulp.load_postinc unsigned %h[%next] step -2 : memref<8xi16>
+// CHECK-NEXT:    %w, %next3 = xpulp.load_postinc %words[%next2] step 511 : memref<4xi32>
+// CHECK-NEXT:    %next4 = xpulp.store_postinc %u, %buf[%next3] step 4 : memref<16xi8>
+// CHECK-NEXT:    %next5 = xpulp.store_postinc %w, %h[%next4] step -1024 : memref<8xi16>
+// CHECK-GENERIC: "xpulp.load_postinc"(%{{.*}}, %{{.*}}) <{step = -2 : i64, unsigned}> : (memref<8xi16>, index) -> (i32, index)
+// CHECK-GENERIC: "xpulp.store_postinc"(%{{.*}}, %{{.*}}, %{{.*}}) <{step = 4 : i64}> : (i32, memref<16xi8>, index) -> index
+func.func @postinc(%buf: memref<16xi8>, %h: memref<8xi16>, %words: memref<4xi32>, %i: index) -> index {
+  %x, %next = xpulp.load_postinc %buf[%i] step 1 : memref<16xi8>
+  %u, %next2 = xpulp.load_postinc unsigned %h[%next] step -2 : memref<8xi16>
+  %w, %next3 = xpulp.load_postinc %words[%next2] step 511 : memref<4xi32>
+  %next4 = xpulp.store_postinc %u, %buf[%next3] step 4 : memref<16xi8>
+  %next5 = xpulp.store_postinc %w, %h[%next4] step -1024 : memref<8xi16>
+  func.return %next5 : index
+}
+
+// -----
+
+// Hardware loops: with or without an iteration value, two levels, the terminator implicit.
+// CHECK-LABEL: func.func @hwloop
+// CHECK-NEXT:    xpulp.hwloop count %n : index {
+// CHECK-NEXT:      xpulp.hwloop %k, count %m : i32 {
+// CHECK-NEXT:        %x = xpulp.mac %a, %a, %k : i32
+// CHECK-NEXT:      }
+// CHECK-NEXT:    }
+// CHECK-NEXT:    xpulp.hwloop %j, count %n : index {
+// CHECK-NEXT:      %v, %next = xpulp.load_postinc %buf[%j] step 1 : memref<16xi8>
+// CHECK-NEXT:    }
+// CHECK-NEXT:    func.return
+// CHECK-GENERIC:      "xpulp.hwloop"(%{{.*}}) ({
+// CHECK-GENERIC-NEXT:   "xpulp.hwloop"(%{{.*}}) ({
+// CHECK-GENERIC-NEXT:   ^{{.*}}(%{{.*}}: i32):
+// CHECK-GENERIC:          "xpulp.hwloop_end"() : () -> ()
+// CHECK-GENERIC-NEXT:   }) : (i32) -> ()
+// CHECK-GENERIC-NEXT:   "xpulp.hwloop_end"() : () -> ()
+// CHECK-GENERIC-NEXT: }) : (index) -> ()
+func.func @hwloop(%a: i32, %n: index, %m: i32, %buf: memref<16xi8>) {
+  xpulp.hwloop count %n : index {
+    xpulp.hwloop %k, count %m : i32 {
+      %x = xpulp.mac %a, %a, %k : i32
+    }
+  }
+  xpulp.hwloop %j, count %n : index {
+    %v, %next = xpulp.load_postinc %buf[%j] step 1 : memref<16xi8>
+    xpulp.hwloop_end
+  }
+  func.return
+}
