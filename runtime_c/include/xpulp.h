@@ -367,6 +367,22 @@ static inline uint32_t mote_xp_pack4_b(int32_t b3, int32_t b2, int32_t b1, int32
     return mote_xp_packhi_b(mote_xp_packlo_b(0, b1, b0), b3, b2);
 }
 
+/* cv.shuffle.b rD, rs1, rs2 (funct5 11000, funct3 001): for each byte lane i,
+ * rD[i] = a[sel[8i+1:8i]] (the other selector bits are ignored). */
+static inline uint32_t mote_xp_shuffle_b(uint32_t a, uint32_t sel) {
+#if MOTE_XPULP_ASM
+    uint32_t r;
+    __asm__("cv.shuffle.b %0, %1, %2" : "=r"(r) : "r"(a), "r"(sel));
+    return r;
+#else
+    uint32_t r = 0;
+    for (int i = 0; i < 4; i++) {
+        r |= ((a >> (8 * ((sel >> (8 * i)) & 3u))) & 0xffu) << (8 * i);
+    }
+    return r;
+#endif
+}
+
 /* cv.shuffle2.b rD, rs1, rs2 (funct5 11100, funct3 001): for each byte lane i, with
  * s = sel[8i+2:8i], rD[i] = (s & 4 ? a : rd)[s & 3] (old rd and a as byte vectors). */
 static inline uint32_t mote_xp_shuffle2_b(uint32_t rd, uint32_t a, uint32_t sel) {

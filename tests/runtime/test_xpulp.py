@@ -33,7 +33,7 @@ EMITTED = {
     *"cv.sdotsp.b cv.sdotup.b cv.sdotusp.b cv.sdotsp.h cv.sdotup.h".split(),
     *"cv.dotsp.b cv.dotup.b cv.dotusp.b cv.dotsp.h cv.mac cv.msu".split(),
     *"cv.clip cv.clipu cv.clipr cv.clipur cv.min cv.max cv.minu cv.maxu".split(),
-    *"cv.pack cv.packlo.b cv.packhi.b cv.shuffle2.b".split(),
+    *"cv.pack cv.packlo.b cv.packhi.b cv.shuffle.b cv.shuffle2.b".split(),
     *"cv.lb cv.lbu cv.lh cv.lhu cv.lw cv.sb cv.sh cv.sw".split(),
 }
 BYTE_EDGES = np.array([0x80, 0x7F, 0x00, 0xFF, 0x01, 0xFE, 0x81], np.uint32)
@@ -122,8 +122,23 @@ def _wrap(x: np.ndarray) -> np.ndarray:
     return ((x + 2**31) % 2**32 - 2**31).astype(np.int64)
 
 
+def _join(lanes: np.ndarray) -> np.ndarray:
+    """Four byte lanes (any integers, lane 0 first) as the int32 word they make."""
+    u = sum((lanes[i].astype(np.int64) & 0xFF) << (8 * i) for i in range(4))
+    return _wrap(u)
+
+
+def _shuffle2(rd: np.ndarray, src: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """cv.shuffle2.b as the manual states it: byte lane i takes byte sel[i] & 3 of rs1 if
+    sel[i] & 4, else of rD; the other selector bits are ignored."""
+    rd_b, src_b, s = _lanes(rd, False), _lanes(src, False), _lanes(sel, False)
+    pick = lambda words, i: np.take_along_axis(words, (s[i] & 3)[None], 0)[0]  # noqa: E731
+    return _join(np.stack([np.where(s[i] & 4, pick(src_b, i), pick(rd_b, i)) for i in range(4)]))
+
+
 def _check_against_numpy(results: np.ndarray, acc: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-    """Rows 0, 2, 9, 11, 15, 29 of model.c: sdotsp.b, sdotusp.b, mac, clip8, clipu8, pack_h."""
+    """Rows 0, 2, 9, 11, 15 and 29-37 of model.c: sdotsp.b, sdotusp.b, mac, clip8, clipu8, then
+    pack_h, packlo.b, packhi.b, pack4_b, shuffle2.b (twice), shuffle.b (twice)."""
     c = acc.astype(np.int64)
     sa, sb, ua = _lanes(a, True), _lanes(b, True), _lanes(a, False)
     np.testing.assert_array_equal(results[0], _wrap(c + (sa * sb).sum(0)))
@@ -132,3 +147,13 @@ def _check_against_numpy(results: np.ndarray, acc: np.ndarray, a: np.ndarray, b:
     np.testing.assert_array_equal(results[11], np.clip(c, -128, 127))
     np.testing.assert_array_equal(results[15], np.clip(c, 0, 255))
     np.testing.assert_array_equal(results[29], _wrap((c & 0xFFFF) << 16 | (a.astype(np.int64) & 0xFFFF)))
+    ua_, ub_, uc = _lanes(a, False), _lanes(b, False), _lanes(acc.astype(np.uint32), False)
+    np.testing.assert_array_equal(results[30], _join(np.stack([ub_[0], ua_[0], uc[2], uc[3]])))
+    np.testing.assert_array_equal(results[31], _join(np.stack([uc[0], uc[1], ub_[0], ua_[0]])))
+    x8 = _lanes(a >> np.uint32(8), False)
+    np.testing.assert_array_equal(results[32], _join(np.stack([x8[0], uc[0], ub_[0], ua_[0]])))
+    np.testing.assert_array_equal(results[33], _shuffle2(acc.astype(np.uint32), a, b))
+    np.testing.assert_array_equal(results[34], _shuffle2(acc.astype(np.uint32), a, b & np.uint32(0x07070707)))
+    sel = _lanes(b, False) & 3
+    np.testing.assert_array_equal(results[36], _join(np.take_along_axis(ua_, sel, 0)))
+    np.testing.assert_array_equal(results[37], _join(np.take_along_axis(uc, sel, 0)))
