@@ -1239,6 +1239,24 @@ class ConcatOp(_QtfmOp):
 
 
 @irdl_op_definition
+class EmptyOp(_QtfmOp):
+    """A tensor whose every element is written (by `qtfm.kv_append` updates) before any is
+    read: a buffer without an initial value. The reference interpreter fills it with zeros;
+    compiled code leaves its memory as it finds it. Scheduling passes use it to assemble a
+    tensor piece by piece in place.
+
+    `%s = qtfm.empty : tensor<1x2x8x64xi16>`
+    """
+
+    name = "qtfm.empty"
+    result = result_def(IntTensor)
+    assembly_format = "attr-dict `:` type($result)"
+
+    def verify_op(self) -> None:
+        _tensor(self.result, "result")
+
+
+@irdl_op_definition
 class KVAppendOp(_QtfmOp):
     """Writes `update` into a fixed-capacity cache at position `pos` along `axis`:
     `result = cache` except `result[..., pos:pos+t, ...] = update`. The cache keeps its
@@ -1301,6 +1319,7 @@ QTFM = Dialect(
         ReshapeOp,
         SliceOp,
         ConcatOp,
+        EmptyOp,
         KVAppendOp,
     ],
     [

@@ -106,6 +106,7 @@ class Interpreter:
             qtfm.SliceOp: self._slice,
             qtfm.ConcatOp: lambda op, a: np.concatenate(a, axis=op.axis.value.data),
             qtfm.KVAppendOp: self._kv_append,
+            qtfm.EmptyOp: lambda op, a: np.zeros(op.result.type.get_shape(), dtype=np.int64),
         }
 
     # -- entry points -------------------------------------------------------------------------

@@ -124,6 +124,10 @@ class _Bufferizer:
         elif isinstance(old, arith.ConstantOp) and isinstance(old.value, DenseIntOrFPElementsAttr):
             new.append(tile.ConstantOp(old.value, as_memref(old.result.type)))
             result = new[-1].results[0]
+        elif isinstance(old, qtfm.EmptyOp):
+            alloc = tile.AllocOp(as_memref(old.result.type), self.level)  # written before it is read
+            new.append(alloc)
+            result = alloc.result
         elif isinstance(old, qtfm.ReshapeOp):
             new.append(
                 tile.ViewOp.build(
@@ -249,15 +253,16 @@ def _append_offset(op: qtfm.KVAppendOp) -> int | None:
 
 def _in_place_appends(ops: list[Operation], ret: Operation) -> dict[SSAValue, qtfm.KVAppendOp]:
     """Row updates (`kv_append`) that may write into their cache's buffer: the cache is an
-    arena buffer (computed by an op, or by such an update) whose last use is the update, the
-    position is a constant and the rows are contiguous. Maps each one's update value (or the
-    op itself when the update is computed elsewhere) to the op."""
+    arena buffer (computed by an op, or by such an update) whose last use is the update.
+    When, in addition, the position is a constant and the rows are contiguous, the update can
+    be computed straight into its rows; otherwise the kernel copies it in. Maps each one's
+    update value (or the op itself when the kernel copies the update) to the op."""
     index = {op: i for i, op in enumerate(ops)}
     index[ret] = len(ops)
     found: dict[SSAValue, qtfm.KVAppendOp] = {}
     in_place: set[qtfm.KVAppendOp] = set()
     for op in ops:
-        if not isinstance(op, qtfm.KVAppendOp) or _append_offset(op) is None:
+        if not isinstance(op, qtfm.KVAppendOp):
             continue
         owner = op.cache.owner
         arena = isinstance(owner, qtfm.KVAppendOp) and owner in in_place
@@ -273,7 +278,8 @@ def _in_place_appends(ops: list[Operation], ret: Operation) -> dict[SSAValue, qt
         update = op.update
         producer = update.owner
         computed_in_place = (
-            update.has_one_use()
+            _append_offset(op) is not None  # the update's rows are one contiguous run
+            and update.has_one_use()
             and isinstance(producer, Operation)
             and _writes_own_buffer(producer)
             and producer not in in_place

@@ -3,12 +3,13 @@
 MCUBERT's row-tiled layer keeps K and V whole (projected once per layer, L x d each): with the
 layer output written over its input that is the peak of a long sequence. Trading compute for
 memory, every query tile can instead recompute K and V from the layer input, `key_rows` rows at
-a time: the scores of a query tile are the concatenation over key tiles j of `Q_t . K_j^T`
-(requantization is element-wise, so each piece is requantized as the whole would be), and its
-context is the exact int32 sum over key tiles of `P_t[:, j] . V_j`, requantized once. Only a
-key tile of K and V exists at a time; the layer input must then stay whole until the last query
-tile, so the layer's output gets a buffer of its own. Bit-identical; K and V projections cost
-(L / query rows) times more.
+a time: the scores of a query tile are assembled over key tiles j from `Q_t . K_j^T`, each
+piece written into its columns of one buffer as soon as it is computed (`qtfm.empty` updated
+by `qtfm.kv_append`; requantization is element-wise, so each piece is requantized as the whole
+would be), and its context is the exact int32 sum over key tiles of `P_t[:, j] . V_j`,
+requantized once. Only a key tile of K and V exists at a time; the layer input must then stay
+whole until the last query tile, so the layer's output needs a buffer of its own.
+Bit-identical; K and V projections cost (L / query rows) times more.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from xdsl.dialects.builtin import IntegerAttr, IntegerType, TensorType, i64
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, IntegerType, TensorType, i64
 from xdsl.ir import Operation, SSAValue
 
 from compiler.transforms.scheduling.row_tiles import (
@@ -85,8 +87,12 @@ def recompute_product(
     keys = chain.axis[product.rhs] == rank - 1
     requant = product.requant
     acc: SSAValue | None = None
-    pieces: list[SSAValue] = []
     i32 = IntegerType(32)
+    scores: SSAValue | None = None
+    if keys:  # the pieces are written into one buffer as they are computed
+        empty = qtfm.EmptyOp.build(result_types=[result_type])
+        emit([empty])
+        scores = empty.results[0]
     for start, size in tiles(length, key_rows):
         ops, mapping = key_tile(chain, seed, start, size)
         rhs = mapping[product.rhs]
@@ -95,8 +101,14 @@ def recompute_product(
             piece = qtfm.MatmulOp.build(
                 operands=[lhs, rhs], result_types=[_with_last(result_type, size)], properties=props
             )
-            ops.append(piece)
-            pieces.append(piece.results[0])
+            at = arith.ConstantOp(DenseIntOrFPElementsAttr.from_list(TensorType(i32, []), [start]))
+            put = qtfm.KVAppendOp.build(
+                operands=[scores, at.result, piece.results[0]],
+                result_types=[result_type],
+                properties={"axis": IntegerAttr(rank - 1, i64)},
+            )
+            ops += [piece, at, put]
+            scores = put.results[0]
         else:
             cols = row_slice(lhs, len(shape(lhs)) - 1, start, size)
             part = qtfm.MatmulOp.build(
@@ -111,11 +123,8 @@ def recompute_product(
                 acc = total.results[0]
         emit(ops)
     if keys:
-        cat = qtfm.ConcatOp.build(
-            operands=[pieces], result_types=[result_type], properties={"axis": IntegerAttr(rank - 1, i64)}
-        )
-        emit([cat])
-        return cat.results[0]
+        assert scores is not None
+        return scores
     assert acc is not None
     if requant is None:
         return acc

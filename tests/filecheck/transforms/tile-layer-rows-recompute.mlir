@@ -2,22 +2,27 @@
 
 // The one-head layer of tile-layer-rows.mlir with K and V recomputed per key tile (3 + 1
 // rows) in every query tile (2 + 2 rows): the whole key/value projections are gone; each
-// query tile's scores are the concatenation of Q_t . K_j^T over key tiles, its context the
-// int32 sum over key tiles of P_t[:, j] . V_j, requantized once. X stays whole (later tiles
+// query tile's scores are assembled from Q_t . K_j^T over key tiles, each piece written into
+// its columns of one buffer (qtfm.empty, then kv_append updates) as soon as it is computed;
+// its context is the int32 sum over key tiles of P_t[:, j] . V_j, requantized once. X stays whole (later tiles
 // recompute K and V from it), so the output is concatenated, not written over X.
 // CHECK:      func.func @layer
 // CHECK-NOT:    qtfm.linear %x,
 // CHECK:        %[[X0:.*]] = qtfm.slice %x starts = array<i64: 0, 0, 0> {{.*}} -> tensor<1x2x8xi8>
 // CHECK-NEXT:   %q_r0 = qtfm.linear %[[X0]], %wq
+// CHECK-NEXT:   %[[E:.*]] = qtfm.empty : tensor<1x2x4xi8>
 // CHECK-NEXT:   %[[K0:.*]] = qtfm.slice %x starts = array<i64: 0, 0, 0> {{.*}} -> tensor<1x3x8xi8>
 // CHECK-NEXT:   %k_r0 = qtfm.linear %[[K0]], %wk {{.*}} -> tensor<1x3x8xi8>
 // CHECK-NEXT:   %kt_r0 = qtfm.transpose %k_r0 {{.*}} -> tensor<1x8x3xi8>
 // CHECK-NEXT:   %[[S0:.*]] = qtfm.matmul %q_r0, %kt_r0 requant {{.*}} -> tensor<1x2x3xi8>
+// CHECK-NEXT:   %[[AT0:.*]] = arith.constant dense<0> : tensor<i32>
+// CHECK-NEXT:   %[[E0:.*]] = qtfm.kv_append %[[E]][%[[AT0]]], %[[S0]] {axis = 2 : i64}
 // CHECK-NEXT:   %[[K3:.*]] = qtfm.slice %x starts = array<i64: 0, 3, 0> {{.*}} -> tensor<1x1x8xi8>
 // CHECK-NEXT:   %k_r3 = qtfm.linear %[[K3]], %wk
 // CHECK-NEXT:   %kt_r3 = qtfm.transpose %k_r3
 // CHECK-NEXT:   %[[S3:.*]] = qtfm.matmul %q_r0, %kt_r3 requant {{.*}} -> tensor<1x2x1xi8>
-// CHECK-NEXT:   %s_r0 = qtfm.concat %[[S0]], %[[S3]] {axis = 2 : i64} : (tensor<1x2x3xi8>, tensor<1x2x1xi8>) -> tensor<1x2x4xi8>
+// CHECK-NEXT:   %[[AT3:.*]] = arith.constant dense<3> : tensor<i32>
+// CHECK-NEXT:   %s_r0 = qtfm.kv_append %[[E0]][%[[AT3]]], %[[S3]] {axis = 2 : i64} : (tensor<1x2x4xi8>, tensor<i32>, tensor<1x2x1xi8>) -> tensor<1x2x4xi8>
 // CHECK-NEXT:   %p_r0 = qtfm.softmax %s_r0
 // CHECK-NEXT:   %[[V0IN:.*]] = qtfm.slice %x starts = array<i64: 0, 0, 0> {{.*}} -> tensor<1x3x8xi8>
 // CHECK-NEXT:   %v_r0 = qtfm.linear %[[V0IN]], %wv
@@ -35,7 +40,6 @@
 // CHECK-NEXT:   %q_r2 = qtfm.linear %[[X2]], %wq
 // CHECK:        %y = qtfm.concat %y_r0, %y_r2 {axis = 1 : i64}
 // CHECK-NEXT:   func.return %y
-// CHECK-NOT:    qtfm.kv_append
 func.func @layer(%x: tensor<1x4x8xi8>) -> tensor<1x4x8xi8> {
   %wq = qtfm.weight "wq" : tensor<8x8xi8>
   %wk = qtfm.weight "wk" : tensor<8x8xi8>
