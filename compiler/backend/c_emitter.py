@@ -143,9 +143,29 @@ _XPULP_OPS: tuple[type[Operation], ...] = (
     xpulp.ClipOp,
     xpulp.MinOp,
     xpulp.MaxOp,
+    xpulp.PackHOp,
+    xpulp.PackBOp,
+    xpulp.Pack4BOp,
+    xpulp.ShuffleBOp,
+    xpulp.Shuffle2BOp,
 )
 """Printed as the intrinsic of the same name in runtime_c/include/xpulp.h (`mote_xp_<op>`)."""
-SUPPORTED_OPS = frozenset(_ARITH_OPS + _OTHER_OPS + _XPULP_OPS + (xpulp.LoadWordOp,))
+_XPULP_MEMORY_OPS: tuple[type[Operation], ...] = (
+    xpulp.LoadWordOp,
+    xpulp.LoadPostIncOp,
+    xpulp.StorePostIncOp,
+    xpulp.HwLoopOp,
+    xpulp.HwLoopEndOp,
+)
+"""Printed as plain C: subscripts, index additions and a counted loop."""
+SUPPORTED_OPS = frozenset(_ARITH_OPS + _OTHER_OPS + _XPULP_OPS + _XPULP_MEMORY_OPS)
+
+_UNSIGNED_XPULP_ARGS: dict[type[Operation], tuple[bool, ...]] = {
+    xpulp.PackBOp: (True, False, False),
+    xpulp.ShuffleBOp: (True, True),
+    xpulp.Shuffle2BOp: (True, True, True),
+}
+"""Which arguments of an intrinsic are `uint32_t` (packed words); the others are `int32_t`."""
 
 _HINTS = {
     "tile.kernel": "run tile-to-loops first",
@@ -460,6 +480,8 @@ def _store_like_use(v: SSAValue, count_calls: bool) -> bool:
         u = use.operation
         if isinstance(u, memref.StoreOp) and u.memref is v:
             return True
+        if isinstance(u, xpulp.StorePostIncOp) and u.dest is v:
+            return True
         if count_calls and isinstance(u, func.CallOp):
             return True
         if isinstance(u, tile.ViewOp | tile.WindowOp) and _store_like_use(u.result, count_calls):
@@ -481,7 +503,7 @@ def _splat_source(v: SSAValue) -> int | None:
     return normalize(int(next(iter(v.op.value.iter_values()))), typ.element_type)  # type: ignore[arg-type]
 
 
-_EFFECT_OPS = (memref.StoreOp, func.CallOp, func.ReturnOp)
+_EFFECT_OPS = (memref.StoreOp, xpulp.StorePostIncOp, func.CallOp, func.ReturnOp)
 _MIN_MAX = (arith.MaxSIOp, arith.MinSIOp, arith.MaxUIOp, arith.MinUIOp)
 _INLINABLE = tuple(o for o in _ARITH_OPS if o is not arith.ConstantOp) + (memref.LoadOp,)
 
@@ -566,6 +588,8 @@ def _liveness(f: func.FuncOp) -> _Liveness:
                 mark(v)
         elif isinstance(op, scf.IfOp):
             mark(op.cond)
+        elif isinstance(op, xpulp.HwLoopOp):
+            mark(op.count)
     while work:
         v = work.pop()
         if isinstance(v, BlockArgument):
@@ -595,7 +619,7 @@ def _consumes(live: _Liveness, user: Operation, index: int) -> bool:
     if isinstance(user, memref.LoadOp | memref.StoreOp | xpulp.LoadWordOp):
         used = user.operands[index] in _reads(user)
         return used and (isinstance(user, memref.StoreOp) or user.results[0] in live.values)
-    if isinstance(user, _EFFECT_OPS) or isinstance(user, scf.IfOp):
+    if isinstance(user, _EFFECT_OPS) or isinstance(user, scf.IfOp | xpulp.HwLoopOp):
         return True
     if isinstance(user, scf.ForOp):
         return index < 3 or live.iter_live(user, index - 3)
@@ -609,7 +633,7 @@ def _consumes(live: _Liveness, user: Operation, index: int) -> bool:
 
 def _writes_memory(op: Operation, cache: dict[Operation, bool]) -> bool:
     if op not in cache:
-        if isinstance(op, memref.StoreOp | func.CallOp):
+        if isinstance(op, memref.StoreOp | xpulp.StorePostIncOp | func.CallOp):
             cache[op] = True
         elif op.regions:
             cache[op] = any(_writes_memory(inner, cache) for inner in op.walk() if inner is not op)
@@ -643,8 +667,8 @@ def _inlined(f: func.FuncOp, live: _Liveness, readonly: set[SSAValue]) -> set[SS
         user, index = uses[0].operation, uses[0].index
         if user.parent_block() is not op.parent_block() or isinstance(user, _MIN_MAX):
             continue
-        if isinstance(user, scf.ForOp) and index in (1, 2):
-            continue
+        if isinstance(user, scf.ForOp) and index in (1, 2) or isinstance(user, xpulp.HwLoopOp):
+            continue  # loop bounds are evaluated every iteration: plain names
         candidates[v] = user
     inlined = set(candidates)
     cache: dict[Operation, bool] = {}
@@ -869,7 +893,7 @@ class _FunctionPrinter:
             self.print_op(op)
 
     def _emitted(self, op: Operation) -> bool:
-        if isinstance(op, (*_EFFECT_OPS, scf.ForOp, scf.IfOp)):
+        if isinstance(op, (*_EFFECT_OPS, scf.ForOp, scf.IfOp, xpulp.HwLoopOp)):
             return True
         return any(r in self.live.values for r in op.results)
 
@@ -1096,7 +1120,17 @@ class _FunctionPrinter:
         """An xpulp instruction as its xpulp.h intrinsic; packed operands are uint32_t there."""
         name = "mote_xp_" + op.name.removeprefix("xpulp.")
         args = [self.expr(v) for v in op.operands]
-        if isinstance(op, xpulp.ClipOp):
+        if isinstance(op, xpulp.PackBOp):
+            name = "mote_xp_packhi_b" if op.hi is not None else "mote_xp_packlo_b"
+        unsigned = _UNSIGNED_XPULP_ARGS.get(type(op))
+        if isinstance(
+            op, xpulp.PackHOp | xpulp.PackBOp | xpulp.Pack4BOp | xpulp.ShuffleBOp | xpulp.Shuffle2BOp
+        ):
+            texts = [
+                f"(uint32_t){a.at(UNARY)}" if unsigned and unsigned[i] else a.text for i, a in enumerate(args)
+            ]
+            text = f"(int32_t){name}({', '.join(texts)})"
+        elif isinstance(op, xpulp.ClipOp):
             # cv.clip takes the width as an immediate (1..31); 32 bits clamp nothing
             bits = op.bits.value.data
             text = f"MOTE_XP_CLIP({args[0].text}, {bits})" if bits < 32 else args[0].text
@@ -1113,6 +1147,64 @@ class _FunctionPrinter:
         self.mod.uses_xpulp = True
         self.bind(op.result, Expr(f"(int32_t)mote_xp_load_word(&{element.text})", reads=element.reads), "x")
 
+    def _next_index(self, index: SSAValue, step: int, result: SSAValue) -> None:
+        """The advanced index of a post-increment access: `index + step`."""
+        if result not in self.live.values:
+            return
+        base = self.expr(index)
+        if step == 0:
+            self.exprs[result] = base
+            return
+        self.bind(
+            result, binary(base, "+" if step > 0 else "-", Expr(str(abs(step)), value=abs(step)), ADD), "i"
+        )
+
+    def load_postinc(self, op: xpulp.LoadPostIncOp) -> None:
+        """`cv.lb ... cv.lw rD, Imm(rs1!)` as plain C: the element (extended to 32 bits as the
+        instruction does) and `index + step`; clang forms the post-increment load itself once
+        the index walks a buffer in a loop."""
+        if op.result in self.live.values:
+            element = self.subscript(op.source, [op.index])
+            typ = op.source.type
+            assert isinstance(typ, MemRefType)
+            width = int_width(typ.element_type)
+            want = f"{'u' if op.unsigned is not None else ''}int{width}_t"
+            text = element.text if element_c_type(typ.element_type) == want else f"({want}){element.text}"
+            if want != "int32_t":
+                text = f"(int32_t){text}"
+            self.bind(op.result, Expr(text, UNARY, reads=element.reads), "x")
+        self._next_index(op.index, op.step.value.data, op.next)
+
+    def store_postinc(self, op: xpulp.StorePostIncOp) -> None:
+        """`cv.sb/sh/sw rs2, Imm(rs1!)` as plain C: the low bits of the value into the element,
+        then `index + step`."""
+        ptr = self.pointer(op.dest)
+        if ptr.const:
+            raise CEmitError(
+                f"{self.where}: xpulp.store_postinc into a read-only buffer (a weight, constant or input)"
+            )
+        value = self.expr(op.value)
+        text = value.text if ptr.elem == "int32_t" else f"({ptr.elem}){value.at(UNARY)}"
+        self.line(f"{self.subscript(op.dest, [op.index]).text} = {text};")
+        self._next_index(op.index, op.step.value.data, op.next)
+
+    def hwloop(self, op: xpulp.HwLoopOp) -> None:
+        """A CV32E40P hardware loop as an ordinary counted loop (clang-19 cannot emit xcvhwlp),
+        marked by a comment."""
+        count = self.expr(op.count)
+        self.names.push()
+        iv = op.induction
+        name = self.names.named(iv.name_hint) if iv is not None and iv.name_hint else self.names.numbered("i")
+        if iv is not None:
+            self.exprs[iv] = Expr(name)
+        self.line(f"/* xpulp.hwloop: hardware loop {op.level()} (cv.setup) on CORE-V, a counted loop here */")
+        self.line(f"for ({c_type(op.count.type)} {name} = 0; {name} < {count.at(SHIFT)}; {name}++) {{")
+        self.depth += 1
+        self.print_block(op.body.block)
+        self.depth -= 1
+        self.names.pop()
+        self.line("}")
+
 
 _PRINTERS: dict[type[Operation], Callable[[_FunctionPrinter, Operation], None]] = {
     arith.ConstantOp: _FunctionPrinter.constant,  # type: ignore[dict-item]
@@ -1128,6 +1220,9 @@ _PRINTERS: dict[type[Operation], Callable[[_FunctionPrinter, Operation], None]] 
     func.CallOp: _FunctionPrinter.call,  # type: ignore[dict-item]
     func.ReturnOp: _FunctionPrinter.ret,  # type: ignore[dict-item]
     xpulp.LoadWordOp: _FunctionPrinter.load_word,  # type: ignore[dict-item]
+    xpulp.LoadPostIncOp: _FunctionPrinter.load_postinc,  # type: ignore[dict-item]
+    xpulp.StorePostIncOp: _FunctionPrinter.store_postinc,  # type: ignore[dict-item]
+    xpulp.HwLoopOp: _FunctionPrinter.hwloop,  # type: ignore[dict-item]
     **dict.fromkeys(_XPULP_OPS, _FunctionPrinter.xpulp_op),
 }
 
