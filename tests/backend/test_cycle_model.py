@@ -341,10 +341,14 @@ def corev_target(root: Path, extra_costs: str) -> Target:
 
 @pytest.fixture
 def corev_elf(tmp_path: Path) -> Path:
+    return _corev_elf(tmp_path, COREV)
+
+
+def _corev_elf(tmp_path: Path, source: str) -> Path:
     if shutil.which("clang-19") is None or shutil.which("llvm-objdump-19") is None:
         pytest.skip("clang-19 and llvm-objdump-19 (`make setup`) assemble and decode CORE-V code")
     src = tmp_path / "corev.S"
-    src.write_text(COREV)
+    src.write_text(source)
     exe = tmp_path / "corev.elf"
     march = "-march=rv32imc_xcvsimd_xcvmac_xcvmem_xcvalu_xcvbi"
     cmd = ["clang-19", "--target=riscv32-unknown-elf", march, "-nostdlib", "-fuse-ld=lld", "-Wl,-e,corev"]
@@ -377,6 +381,34 @@ def test_corev_instructions(corev_elf: Path, tmp_path: Path) -> None:
         "corev": 13 + 2 * C["load_use_stall"] + C["jump"]
     }  # 13 one-cycle + 2 stalls
     assert counts.breakdown["load_use_stall"].events == 2 and counts.breakdown["hwloop_setup"].cycles == 2
+
+
+COREV_PACKING = """
+    .text
+    .globl corev
+    .type corev, @function
+corev:
+    cv.pack a0, a1, a2       # simd_alu
+    cv.packlo.b a0, a1, a2   # simd_alu, reads a0 (the half it keeps)
+    cv.packhi.b a0, a1, a2   # simd_alu, reads a0
+    cv.shuffle.b a3, a0, a2  # simd_alu
+    cv.shuffle2.b a3, a0, a2 # simd_alu, reads a3 (the bytes it selects from)
+    cv.sb a3, (a4), 1        # post_increment_store
+    jalr zero, 0(ra)         # jump
+    .size corev, . - corev
+"""
+
+
+def test_corev_packing_instructions(tmp_path: Path) -> None:
+    """The packing and shuffling instructions of the xpulp dialect are SIMD ALU instructions; the
+    ones that keep part of their destination read it."""
+    program = Program(_corev_elf(tmp_path, COREV_PACKING), corev_target(tmp_path, ""))
+    block = program.block(FLASH_ORIGIN, 7)
+    assert [i.kind for i in block] == [*["simd_alu"] * 5, "post_increment_store", "jump"]
+    pack, lo, hi, shuffle, shuffle2 = block[:5]
+    assert pack.reads == {11, 12} and lo.reads == hi.reads == {10, 11, 12}
+    assert shuffle.reads == {10, 12} and shuffle2.reads == {10, 12, 13}
+    assert program.count([Block(FLASH_ORIGIN, 7, 1)], []).per_function == {"corev": 6 + C["jump"]}
 
 
 def test_a_class_without_a_cost_is_an_error(corev_elf: Path, tmp_path: Path) -> None:
