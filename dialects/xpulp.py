@@ -5,11 +5,16 @@ instruction. A CV32E40P core has packed SIMD: `cv.sdotsp.b` multiplies four sign
 one register by four of another and adds the four products to an accumulator in one cycle.
 These ops say so in the IR, on 32-bit values, with the exact semantics of the instruction; the
 C emitter prints each as the intrinsic of the same name in runtime_c/include/xpulp.h, which is
-CORE-V inline assembly on the rv32imc-xcv target and bit-identical portable C elsewhere.
+CORE-V inline assembly on the rv32imc-xcv target and bit-identical portable C elsewhere. The
+post-increment loads and stores print as plain C (clang forms the post-increment forms itself)
+and a hardware loop as an ordinary counted loop (clang-19 has no xcvhwlp).
 
     %w = xpulp.load_word %buf[%i] : memref<128xi8>        // 4 bytes from element i, one lw
     %acc1 = xpulp.sdotsp_b %acc0, %a, %w : i32            // acc0 + sum_j a.b[j] * w.b[j]
     %y = xpulp.clip %x {bits = 8 : i64} : i32             // cv.clip: clamp to [-128, 127]
+    %p = xpulp.pack_b hi %lo, %b3, %b2 : i32              // cv.packhi.b: bytes 3, 2 of a word
+    %v, %next = xpulp.load_postinc %buf[%i] step 1 : memref<128xi8>   // cv.lb rD, 1(rs1!)
+    xpulp.hwloop %k, count %n : index { ... }             // cv.setup: a zero-overhead loop
 
 Dot products and MACs wrap around in 32 bits like the hardware; the compiler uses them only
 where the accumulator's bound (operand types times the reduction length) proves that nothing
