@@ -2,13 +2,14 @@
 and under a RAM budget, with measured peak RAM and exact instruction counts; the table goes
 to benchmarks/results/scheduling.md.
 
-    python -m benchmarks.schedule_bench            # every row (about 10 minutes here)
+    python -m benchmarks.schedule_bench            # every row (about 40 minutes here)
     python -m benchmarks.schedule_bench --quick    # BERT-tiny at 256 tokens only
 
 Each row: `mote zoo` writes the float model (with a position table as long as the sequence
 when it exceeds BERT's 512), `mote compile --target rv32imc --precision int8 --output-bits 8`
-either unscheduled (`--tile-rows 0`) or with `--ram-budget` (the search picks the tiles), and
-`mote run` measures. A budget leaves 4 KiB of the RAM figure for the stack and the harness
+either unscheduled (`--tile-rows 0`), with `--ram-budget` (the search picks the tiles), or with
+fixed tiles and K/V recomputed per key tile (`--tile-rows N --recompute-kv M`), and `mote run`
+measures. A budget leaves 4 KiB of the RAM figure for the stack and the harness
 (the search budgets the arena and the I/O buffers; the stack is measured by the run). Every
 scheduled run's outputs are checked bit for bit against the unscheduled run or, where that
 does not fit the target, the reference interpreter.
@@ -37,7 +38,9 @@ STACK_HEADROOM = 4 * KIB
 class Case:
     model: str
     tokens: int
-    ram_kib: int | None  # None: unscheduled
+    ram_kib: int | None  # None: unscheduled (or fixed by `recompute`)
+    recompute: tuple[int, int] | None = None
+    """(query rows, key rows): tiles fixed, K and V recomputed per key tile (no search)."""
 
 
 CASES = (
@@ -46,6 +49,8 @@ CASES = (
     Case("bert-tiny", 512, None),
     Case("bert-tiny", 512, 224),
     Case("bert-tiny", 640, 256),
+    Case("bert-tiny", 512, None, (8, 64)),
+    Case("bert-tiny", 768, None, (8, 32)),
     Case("bert-mini", 256, None),
     Case("bert-mini", 256, 384),
 )
@@ -55,6 +60,7 @@ CASES = (
 class Row:
     case: Case
     tile_rows: int | None
+    key_rows: int
     instructions: int
     cycles: int | None
     peak_ram_bytes: int
@@ -74,7 +80,9 @@ def measure(case: Case, work: Path, reference: Outputs | None) -> tuple[Row, Out
     inputs = save_inputs(case.model, work / "i.npz", n, seed=1, n_samples=1, max_positions=positions)
     out = work / f"d{case.ram_kib}"
     options: dict[str, object] = {"precision": "int8", "output_bits": 8}
-    if case.ram_kib is None:
+    if case.recompute is not None:
+        options["tile_rows"], options["recompute_kv"] = case.recompute
+    elif case.ram_kib is None:
         options["tile_rows"] = 0
     else:
         options["ram_budget"] = case.ram_kib * KIB - STACK_HEADROOM
@@ -94,6 +102,7 @@ def measure(case: Case, work: Path, reference: Outputs | None) -> tuple[Row, Out
     row = Row(
         case,
         report["schedule"]["tile_rows"],  # type: ignore[index]
+        report["schedule"]["recompute_kv_rows"],  # type: ignore[index]
         int(run["instructions_model"]),
         run.get("cycles"),
         int(run["peak_ram_bytes"]),
@@ -113,7 +122,11 @@ def table(rows: list[Row]) -> str:
     ]
     for r in rows:
         budget = "unscheduled" if r.case.ram_kib is None else f"{r.case.ram_kib} KiB"
+        if r.case.recompute is not None:
+            budget = "fixed"
         tiles = "-" if not r.tile_rows else f"{r.tile_rows} rows"
+        if r.key_rows:
+            tiles += f", K/V recomputed per {r.key_rows} keys"
         lines.append(
             f"| {r.case.model} | {r.case.tokens} | {budget} | {tiles} | {r.instructions:,} | "
             f"{r.peak_ram_bytes:,} B | {r.arena_bytes:,} B | {r.unplanned_bytes:,} B | "
@@ -132,7 +145,7 @@ def main() -> None:
     for case in cases:
         with tempfile.TemporaryDirectory(prefix="mote-sched-") as tmp:
             row, outputs = measure(case, Path(tmp), unscheduled.get((case.model, case.tokens)))
-        if case.ram_kib is None:
+        if case.ram_kib is None and case.recompute is None:
             unscheduled[(case.model, case.tokens)] = outputs
         rows.append(row)
         print(table([row]).splitlines()[-1], flush=True)
