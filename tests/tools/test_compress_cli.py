@@ -31,14 +31,18 @@ def _mote(*args: object) -> None:
     main([str(a) for a in args])
 
 
-def test_compressed_model_is_bit_exact_on_every_target(bert_tiny: tuple[Path, Path, Path], tmp_path: Path) -> None:
+def test_compressed_model_is_bit_exact_on_every_target(
+    bert_tiny: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
     model, calib, inputs = bert_tiny
     host = tmp_path / "host"
     _mote("compile", model, "-o", host, "--calib", calib, "--embedding-budget", "12x", "--clusters", "8")
     report = json.loads((host / "report.json").read_text())
     comp = report["embedding_compression"]
     assert comp["vocab"] == 30522 and comp["int8_table_bytes"] == 30522 * 128
-    assert comp["compressed_bytes"] <= 30522 * 128 // 12 and report["pipeline"].startswith("compress-embedding")
+    assert comp["compressed_bytes"] <= 30522 * 128 // 12 and report["pipeline"].startswith(
+        "compress-embedding"
+    )
     assert report["weight_bytes_before_compression"] / report["weight_bytes"] == pytest.approx(
         report["weight_bytes_ratio"], rel=1e-3
     )
