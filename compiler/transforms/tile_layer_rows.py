@@ -411,3 +411,8 @@ class TileLayerRows(ModulePass):
                 if found is not None:
                     region, axis, tiled = found
                     tile_layer(region, axis, tiled, seed, self.rows, self.recompute_kv)
+                    # the rows of this input that the tiles (and recomputed keys) read are
+                    # not layer inputs of their own
+                    done |= {
+                        u.operation.results[0] for u in seed.uses if isinstance(u.operation, qtfm.SliceOp)
+                    }
