@@ -8,6 +8,7 @@ checker re-derives them from the final IR, so a lowering that moved a use is cau
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from xdsl.dialects import func
@@ -30,7 +31,7 @@ class ArenaBuffer:
         return self.alloc.level.level.data
 
 
-def _top_level(op: Operation, body: list[Operation]) -> Operation:
+def _top_level(op: Operation, body: Mapping[Operation, int]) -> Operation:
     while op.parent_op() is not None and op not in body:
         parent = op.parent_op()
         assert parent is not None
@@ -55,7 +56,7 @@ def arena_buffers(f: func.FuncOp) -> list[ArenaBuffer]:
                 if isinstance(user, tile.ViewOp | tile.WindowOp):
                     pending.append(user.result)
                     continue
-                at = index[_top_level(user, body)]
+                at = index[_top_level(user, index)]
                 first = at if first is None else min(first, at)
                 last = max(last, at)
         name = op.result.name_hint or f"buffer{i}"
