@@ -86,6 +86,18 @@ def test_zoo_model_is_bit_exact_on_host_and_rv32imc(name: str, tmp_path: Path) -
     assert report["run"]["peak_ram_bytes"] >= report["static_ram_bytes"]
 
 
+def _int8_reference(name: str, seq: int, tmp_path: Path) -> tuple[Path, Path, list[np.ndarray]]:
+    """A zoo model quantized with `--precision int8`: its qtfm program, two input samples and
+    the reference interpreter's outputs on them."""
+    model = save_model(name, tmp_path / f"{name}.onnx", seq)
+    calib_kwargs: dict[str, object] = {"source": "calibration"} if name == "minilm" else {"seed": 2}
+    calib = save_inputs(name, tmp_path / "calib.npz", seq, **calib_kwargs)  # type: ignore[arg-type]
+    inputs = save_inputs(name, tmp_path / "inputs.npz", seq, n_samples=2, seed=1)
+    compile_model(model, tmp_path / "plain", "host", calib, False, precision="int8")
+    run_model(tmp_path / "plain", inputs, tmp_path / "ref.npz", reference=True)
+    return tmp_path / "plain" / "model.mlir", inputs, outputs(tmp_path / "ref.npz")
+
+
 @pytest.mark.parametrize(
     ("name", "seq", "rows"),
     [*((name, 20, 8) for name in ZOO), ("bert-tiny", 13, 4), ("llama-tiny", 13, 4)],
@@ -95,14 +107,7 @@ def test_row_tiled_schedule_is_bit_exact(name: str, seq: int, rows: int, tmp_pat
     on 20 tokens (8 + 8 + 4), and two of them in tiles of 4 on 13 tokens (4 + 4 + 4 + 1): the
     same integers as the untiled reference program, on the host and on rv32imc. (At these
     lengths tiling need not shrink the arena; test_ram_budget_... checks that it does.)"""
-    model = save_model(name, tmp_path / f"{name}.onnx", seq)
-    calib_kwargs: dict[str, object] = {"source": "calibration"} if name == "minilm" else {"seed": 2}
-    calib = save_inputs(name, tmp_path / "calib.npz", seq, **calib_kwargs)  # type: ignore[arg-type]
-    inputs = save_inputs(name, tmp_path / "inputs.npz", seq, n_samples=2, seed=1)
-    compile_model(model, tmp_path / "plain", "host", calib, False, precision="int8")
-    run_model(tmp_path / "plain", inputs, tmp_path / "ref.npz", reference=True)
-    want = outputs(tmp_path / "ref.npz")
-    qtfm = tmp_path / "plain" / "model.mlir"
+    qtfm, inputs, want = _int8_reference(name, seq, tmp_path)
     for target in ("host", "rv32imc"):
         report = compile_model(qtfm, tmp_path / target, target, None, False, tile_rows=rows)
         assert "tile-layer-rows" in str(report["pipeline"]) and report["schedule"]["tile_rows"] == rows  # type: ignore[index]
@@ -119,14 +124,7 @@ def test_recomputed_keys_and_values_are_bit_exact(name: str, tmp_path: Path) -> 
     keys): the reference's integers on the host and on rv32imc, context products summed over
     key tiles."""
     seq, rows, keys = 13, 4, 5
-    model = save_model(name, tmp_path / f"{name}.onnx", seq)
-    calib_kwargs: dict[str, object] = {"source": "calibration"} if name == "minilm" else {"seed": 2}
-    calib = save_inputs(name, tmp_path / "calib.npz", seq, **calib_kwargs)  # type: ignore[arg-type]
-    inputs = save_inputs(name, tmp_path / "inputs.npz", seq, n_samples=2, seed=1)
-    compile_model(model, tmp_path / "plain", "host", calib, False, precision="int8")
-    run_model(tmp_path / "plain", inputs, tmp_path / "ref.npz", reference=True)
-    want = outputs(tmp_path / "ref.npz")
-    qtfm = tmp_path / "plain" / "model.mlir"
+    qtfm, inputs, want = _int8_reference(name, seq, tmp_path)
     for target in ("host", "rv32imc"):
         out = tmp_path / target
         report = compile_model(qtfm, out, target, None, target == "host", tile_rows=rows, recompute_kv=keys)
