@@ -813,6 +813,58 @@ def test_float_inputs_rejected(call):
         call()
 
 
+# -- clustered low-rank embedding ---------------------------------------------------------------
+
+
+@FEW
+@given(values=st.lists(st.integers(-8, 7), max_size=41))
+def test_int4_pool_round_trips(values):
+    packed = K.pack_int4(np.array(values, dtype=np.int64))
+    assert packed.dtype == np.int8 and packed.size == (len(values) + 1) // 2
+    unpacked = K.coefficient_values(packed, 4)
+    assert list(unpacked[: len(values)]) == values
+    assert list(K.coefficient_values(packed, 8)) == list(packed.astype(np.int64))
+    with pytest.raises(ValueError, match=r"\[-8, 7\]"):
+        K.pack_int4(np.array([8]))
+
+
+@FEW
+@given(data=st.data())
+def test_clustered_embedding_matches_a_row_by_row_definition(data):
+    """Against the definition in docs/quantization.md, token by token: each token's coefficients
+    found by walking every earlier token's rank (not through the block offsets)."""
+    vocab = data.draw(st.integers(1, 30))
+    dim = data.draw(st.integers(1, 6))
+    clusters = data.draw(st.integers(1, 4))
+    ranks = data.draw(st.lists(st.integers(0, dim), min_size=clusters, max_size=clusters))
+    block = data.draw(st.integers(1, 9))
+    bits = data.draw(st.sampled_from([4, 8]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    cl = rng.integers(0, clusters, vocab)
+    rank_of = np.array(ranks)
+    total = int(rank_of[cl].sum())
+    lo_c, hi_c = (-8, 7) if bits == 4 else (-128, 127)
+    pool_values = rng.integers(lo_c, hi_c + 1, total)
+    pool = K.pack_int4(pool_values) if bits == 4 else pool_values.astype(np.int8)
+    bases = rng.integers(-128, 128, (sum(ranks), dim))
+    muls = [int(m) for m in rng.integers(0, 2**31, clusters)]
+    shifts = [int(x) for x in rng.integers(0, 41, clusters)]
+    starts, offsets = K.clustered_offsets(cl, rank_of, block)
+    assert list(offsets) == list(starts[::block])
+    ids = rng.integers(0, vocab, (2, 3))
+    got = K.clustered_embedding(ids, cl, offsets, pool, bases, ranks, muls, shifts, block, bits, -128, 127)
+    for idx in np.ndindex(ids.shape):
+        t = int(ids[idx])
+        start = sum(ranks[int(c)] for c in cl[:t])
+        c = int(cl[t])
+        base = sum(ranks[:c])
+        for j in range(dim):
+            acc = sum(int(pool_values[start + k]) * int(bases[base + k, j]) for k in range(ranks[c]))
+            rounding = (1 << (shifts[c] - 1)) if shifts[c] else 0
+            want = min(127, max(-128, (acc * muls[c] + rounding) >> shifts[c]))
+            assert got[idx][j] == want
+
+
 def test_every_kernel_is_covered():
     """Guards this file against new kernels that nobody tests: every name in kernels.__all__
     must be called here (add a property test next to the others when this fails)."""
