@@ -66,7 +66,6 @@ def quantize(table: np.ndarray, fz: Factorization, coef_bits: int, block: int) -
     vocab, dim = rows.shape
     qmax = (1 << (coef_bits - 1)) - 1
     ranks = fz.ranks
-    coef_columns: list[np.ndarray] = []
     bases: list[np.ndarray] = []
     muls: list[int] = []
     shifts: list[int] = []
@@ -91,7 +90,6 @@ def quantize(table: np.ndarray, fz: Factorization, coef_bits: int, block: int) -
         m, s = fixed_point(b_scale)
         muls.append(m)
         shifts.append(s)
-        coef_columns.append(q)
     assignment = fz.assignment.astype(np.int64)
     pool = np.concatenate([coefs_by_token[t] for t in range(vocab)]) if vocab else np.zeros(0, np.int64)
     packed = pack_int4(pool) if coef_bits == 4 else pool.astype(np.int8)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compiler.errors import MoteError
+from compiler.reference.kernels import clustered_offsets, coefficient_values
 from compiler.transforms.embedding_compression.factors import IntegerFactors, quantize
 from compiler.transforms.embedding_compression.lowrank import Costs, factorize
 
@@ -56,8 +57,6 @@ def costs_note(vocab: int, clusters: int, dim: int, bits: int, block: int) -> st
 def reconstruct(f: IntegerFactors, vocab: int) -> np.ndarray:
     """The rows the op produces for every token (vectorised; equal to the reference kernel's
     result, which tests check)."""
-    from compiler.reference.kernels import clustered_offsets, coefficient_values
-
     pool = coefficient_values(f.coefficients, f.coef_bits)
     ranks = np.asarray(f.ranks, dtype=np.int64)
     cl = f.clusters.astype(np.int64)

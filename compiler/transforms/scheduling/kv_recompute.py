@@ -41,14 +41,17 @@ class Chain:
     tiled: dict[SSAValue, int]
 
 
+def _reads_keys(product: qtfm.MatmulOp, chain: Chain) -> bool:
+    """Whether the chain's rows are the product's output columns (keys, K^T), rather than its
+    reduction axis (values)."""
+    return chain.axis[product.rhs] == len(shape(product.rhs)) - 1
+
+
 def recomputable(product: qtfm.MatmulOp, chain: Chain) -> bool:
-    """Keys (rows on the product's output columns) or values (rows on the reduction axis),
-    requantized the same way on every piece."""
-    rank = len(shape(product.rhs))
-    ax = chain.axis[product.rhs]
-    if ax == rank - 1:
+    """Keys, requantized the same way on every piece, or values (rows on the reduction axis)."""
+    if _reads_keys(product, chain):
         return requant_constant_along(product, len(shape(product.result)) - 1)
-    return ax == rank - 2
+    return chain.axis[product.rhs] == len(shape(product.rhs)) - 2
 
 
 def key_tile(
@@ -84,7 +87,7 @@ def recompute_product(
     right-hand side recomputed key tile by key tile; returns the tile's result."""
     length = shape(seed)[chain.axis[seed]]
     rank = len(shape(product.rhs))
-    keys = chain.axis[product.rhs] == rank - 1
+    keys = _reads_keys(product, chain)
     requant = product.requant
     acc: SSAValue | None = None
     i32 = IntegerType(32)
