@@ -114,7 +114,14 @@ class SdotspHOp(_DotOp):
     name = "xpulp.sdotsp_h"
 
 
-DOT_OPS: tuple[type[_DotOp], ...] = (SdotspBOp, SdotuspBOp, SdotupBOp, SdotspHOp)
+@irdl_op_definition
+class SdotuspHOp(_DotOp):
+    """`cv.sdotusp.h`: two unsigned halfwords (lhs) times two signed halfwords (rhs), plus acc."""
+
+    name = "xpulp.sdotusp_h"
+
+
+DOT_OPS: tuple[type[_DotOp], ...] = (SdotspBOp, SdotuspBOp, SdotupBOp, SdotspHOp, SdotuspHOp)
 
 
 @irdl_op_definition
@@ -143,6 +150,28 @@ class ClipOp(IRDLOperation):
     def verify_(self) -> None:
         if not 1 <= self.bits.value.data <= 32:
             raise VerifyException(f"'xpulp.clip' bits must be in 1..32, got {self.bits.value.data}")
+
+
+@irdl_op_definition
+class SraHOp(IRDLOperation):
+    """`cv.sra.sci.h`: each halfword of the word shifted right arithmetically by `shift`
+    (0..15). By 8, a word whose halfwords hold bytes in their high halves becomes those bytes
+    sign-extended to halfwords: how int8 operands reach the 16-bit dot products."""
+
+    name = "xpulp.sra_h"
+    input = operand_def(I32)
+    shift = prop_def(IntegerAttr[I64])
+    result = result_def(I32)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($result)"
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def __init__(self, x: SSAValue | Operation, shift: int) -> None:
+        super().__init__(operands=[x], result_types=[i32], properties={"shift": IntegerAttr(shift, i64)})
+
+    def verify_(self) -> None:
+        if not 0 <= self.shift.value.data <= 15:
+            raise VerifyException(f"'xpulp.sra_h' shift must be in 0..15, got {self.shift.value.data}")
 
 
 class _MinMaxOp(IRDLOperation):
@@ -612,6 +641,8 @@ XPULP = Dialect(
         SdotuspBOp,
         SdotupBOp,
         SdotspHOp,
+        SdotuspHOp,
+        SraHOp,
         MacOp,
         ClipOp,
         MinOp,

@@ -141,6 +141,7 @@ _XPULP_OPS: tuple[type[Operation], ...] = (
     *xpulp.DOT_OPS,
     xpulp.MacOp,
     xpulp.ClipOp,
+    xpulp.SraHOp,
     xpulp.MinOp,
     xpulp.MaxOp,
     xpulp.PackHOp,
@@ -1134,6 +1135,8 @@ class _FunctionPrinter:
             # cv.clip takes the width as an immediate (1..31); 32 bits clamp nothing
             bits = op.bits.value.data
             text = f"MOTE_XP_CLIP({args[0].text}, {bits})" if bits < 32 else args[0].text
+        elif isinstance(op, xpulp.SraHOp):
+            text = f"(int32_t)MOTE_XP_SRA_H((uint32_t){args[0].at(UNARY)}, {op.shift.value.data})"
         elif isinstance(op, xpulp.DOT_OPS):
             acc, a, b = args
             text = f"{name}({acc.text}, (uint32_t){a.at(UNARY)}, (uint32_t){b.at(UNARY)})"

@@ -9,7 +9,9 @@ data (a clustered embedding's rank loops) carry the trip count their lowering ex
 compiles to: `memref.load` a load, `memref.store` a store, `arith.muli` a multiplication (64-bit
 ones as the three multiplications and one `mulhu` that RV32 needs), divisions by a
 non-constant a division, other 32-bit arithmetic one ALU instruction (64-bit: two); xpulp ops
-their instruction class (`simd_dot`, `mac`; word loads as loads, clip/min/max as ALU). Free:
+their instruction class (`simd_dot`, `mac`, `simd_alu` for packs, shuffles and packed shifts,
+post-increment loads and stores; word loads as loads); a hardware loop its setup plus its
+body per iteration, with no increment or branch. Free:
 constants, sign/zero extensions and truncations (they fold into loads and stores) and `index`
 arithmetic (addressing, which the C compiler strength-reduces into pointer increments). A loop
 iteration costs an increment and a taken branch, a call two jumps plus one ALU instruction
@@ -117,7 +119,15 @@ class _Estimator:
         if isinstance(op, xpulp.MacOp):
             return c.get("mac", c["mul"] + c["alu"])
         if isinstance(op, xpulp.ClipOp | xpulp.MinOp | xpulp.MaxOp):
-            return c["alu"]
+            return c.get("clip_min_max", c["alu"])
+        if isinstance(op, SIMD_ALU_OPS):
+            return c.get("simd_alu", c["alu"]) * (2 if isinstance(op, xpulp.Pack4BOp) else 1)
+        if isinstance(op, xpulp.LoadPostIncOp):
+            return c.get("post_increment_load", c["load"])
+        if isinstance(op, xpulp.StorePostIncOp):
+            return c.get("post_increment_store", c["store"])
+        if isinstance(op, xpulp.HwLoopOp):  # set up once, then no increment and no branch
+            return c.get("hwloop_setup", c["alu"]) + _hwloop_trips(op) * self.block(op.body.block)
         if isinstance(op, memref.StoreOp):
             return c["store"]
         if not op.results or isinstance(op.results[0].type, IndexType):
@@ -130,6 +140,22 @@ class _Estimator:
         if op.dialect_name() == "arith":
             return c["alu"] * (2 if wide else 1)
         return 0  # tile views, windows and allocations: no code
+
+
+SIMD_ALU_OPS = (
+    xpulp.PackHOp,
+    xpulp.PackBOp,
+    xpulp.Pack4BOp,
+    xpulp.ShuffleBOp,
+    xpulp.Shuffle2BOp,
+    xpulp.SraHOp,
+)
+"""Packed-SIMD ALU instructions: one each, `pack4_b` two (cv.packlo.b and cv.packhi.b)."""
+
+
+def _hwloop_trips(loop: xpulp.HwLoopOp) -> int:
+    expected = loop.attributes.get(TRIP_COUNT_ATTR)
+    return expected.value.data if isinstance(expected, IntegerAttr) else _constant(loop.count)
 
 
 def _bits(v: SSAValue) -> int:

@@ -132,6 +132,21 @@ static inline int32_t mote_xp_sdotup_h(int32_t acc, uint32_t a, uint32_t b) {
 #endif
 }
 
+/* cv.sdotusp.h rD, rs1, rs2 (funct5 10100, funct3 000):
+ * rD = rD + zext(a[0]) * sext(b[0]) + zext(a[1]) * sext(b[1]) on halfwords, 32-bit wrap. */
+static inline int32_t mote_xp_sdotusp_h(int32_t acc, uint32_t a, uint32_t b) {
+#if MOTE_XPULP_ASM
+    __asm__("cv.sdotusp.h %0, %1, %2" : "+r"(acc) : "r"(a), "r"(b));
+    return acc;
+#else
+    uint32_t s = (uint32_t)acc;
+    for (int i = 0; i < 2; i++) {
+        s += mote_xp_uh(a, i) * (uint32_t)mote_xp_sh(b, i);
+    }
+    return mote_xp_s32(s);
+#endif
+}
+
 /* cv.dotsp.b rD, rs1, rs2 (funct5 10010, funct3 001): rD = sum_{i<4} sext(a[i]) * sext(b[i]). */
 static inline int32_t mote_xp_dotsp_b(uint32_t a, uint32_t b) {
 #if MOTE_XPULP_ASM
@@ -234,6 +249,29 @@ static inline int32_t mote_xp_clipu_bits_c(int32_t x, int n) {
 #else
 #define MOTE_XP_CLIP(x, n) mote_xp_clip_bits_c((int32_t)(x), (n))
 #define MOTE_XP_CLIPU(x, n) mote_xp_clipu_bits_c((int32_t)(x), (n))
+#endif
+
+/* ---- Packed shifts (xcvsimd) ---------------------------------------------------------------- */
+
+/* Portable cv.sra.sci.h: each halfword of x shifted right arithmetically by n (0..15). */
+static inline uint32_t mote_xp_sra_h_c(uint32_t x, int n) {
+    uint32_t lo = (uint32_t)(mote_xp_sh(x, 0) >> n) & 0xffffu;
+    uint32_t hi = (uint32_t)(mote_xp_sh(x, 1) >> n) & 0xffffu;
+    return hi << 16 | lo;
+}
+
+/* cv.sra.sci.h rD, rs1, Imm6 (funct5 01001, funct3 110): each halfword arithmetic-shifted
+ * right by the immediate; MOTE_XP_SRA_H(x, n) takes n (0..15) as a literal. A word of two
+ * bytes in the high byte of each halfword becomes the two bytes sign-extended to 16 bits. */
+#if MOTE_XPULP_ASM
+#define MOTE_XP_SRA_H(x, n)                                                   \
+    __extension__({                                                           \
+        uint32_t mote_xp_r_;                                                  \
+        __asm__("cv.sra.sci.h %0, %1, " MOTE_XP_STR(n) : "=r"(mote_xp_r_) : "r"((uint32_t)(x))); \
+        mote_xp_r_;                                                           \
+    })
+#else
+#define MOTE_XP_SRA_H(x, n) mote_xp_sra_h_c((uint32_t)(x), (n))
 #endif
 
 /* cv.clip rD, rs1, 8: x clamped to [-128, 127] (int8). */

@@ -108,3 +108,36 @@ def test_clustered_embedding_lookup_is_estimated() -> None:
         run_pipeline(module, LOWERING_PIPELINE)
         cycles.append(estimate_cycles(module, load_target("rv32imc")).cycles)
     assert 0 < cycles[0] < cycles[1]
+
+
+XPULP_LOOP = """func.func @main(%buf: memref<64xi8>, %h: memref<32xi16>, %acc: i32) -> i32 {
+  %n = arith.constant 8 : index
+  %i0 = arith.constant 0 : index
+  xpulp.hwloop %k, count %n : index {
+    %w = xpulp.load_word %buf[%k] : memref<64xi8>
+    %u, %next = xpulp.load_postinc unsigned %h[%k] step 1 : memref<32xi16>
+    %lo = xpulp.sra_h %w {shift = 8 : i64} : i32
+    %p = xpulp.pack_h %lo, %u : i32
+    %b = xpulp.pack4_b %p, %p, %p, %p : i32
+    %d = xpulp.sdotusp_h %acc, %b, %lo : i32
+    %next2 = xpulp.store_postinc %d, %buf[%k] step 4 : memref<64xi8>
+  }
+  func.return %acc : i32
+}"""
+
+
+def test_xpulp_ops_and_hardware_loops_are_charged_their_classes() -> None:
+    """A hardware loop costs its setup once and its body per iteration, with no increment or
+    branch; packs, shuffles and packed shifts are `simd_alu` (pack4_b two of them), the
+    post-increment forms their own classes, 16-bit dot products `simd_dot`."""
+    target = load_target("rv32imc-xcv")
+    c = target.costs
+    simd_alu = c.get("simd_alu", c["alu"])
+    body = (
+        c["load"]
+        + c.get("post_increment_load", c["load"])
+        + simd_alu * (1 + 1 + 2)
+        + c["simd_dot"]
+        + c.get("post_increment_store", c["store"])
+    )
+    assert estimate_cycles(parse(XPULP_LOOP), target).cycles == c["hwloop_setup"] + 8 * body

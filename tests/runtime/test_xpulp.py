@@ -33,7 +33,7 @@ EMITTED = {
     *"cv.sdotsp.b cv.sdotup.b cv.sdotusp.b cv.sdotsp.h cv.sdotup.h".split(),
     *"cv.dotsp.b cv.dotup.b cv.dotusp.b cv.dotsp.h cv.mac cv.msu".split(),
     *"cv.clip cv.clipu cv.clipr cv.clipur cv.min cv.max cv.minu cv.maxu".split(),
-    *"cv.pack cv.packlo.b cv.packhi.b cv.shuffle.b cv.shuffle2.b".split(),
+    *"cv.pack cv.packlo.b cv.packhi.b cv.shuffle.b cv.shuffle2.b cv.sdotusp.h cv.sra.sci.h".split(),
     *"cv.lb cv.lbu cv.lh cv.lhu cv.lw cv.sb cv.sh cv.sw".split(),
 }
 BYTE_EDGES = np.array([0x80, 0x7F, 0x00, 0xFF, 0x01, 0xFE, 0x81], np.uint32)
@@ -128,6 +128,16 @@ def _join(lanes: np.ndarray) -> np.ndarray:
     return _wrap(u)
 
 
+def _halves(x: np.ndarray, signed: bool) -> np.ndarray:
+    h = np.stack([(x.astype(np.int64) >> (16 * i)) & 0xFFFF for i in range(2)])
+    return np.where(h >= 0x8000, h - 0x10000, h) if signed else h
+
+
+def _join_halves(halves: np.ndarray) -> np.ndarray:
+    h = halves & 0xFFFF
+    return _wrap(h[0] | h[1] << 16)
+
+
 def _shuffle2(rd: np.ndarray, src: np.ndarray, sel: np.ndarray) -> np.ndarray:
     """cv.shuffle2.b as the manual states it: byte lane i takes byte sel[i] & 3 of rs1 if
     sel[i] & 4, else of rD; the other selector bits are ignored."""
@@ -138,7 +148,8 @@ def _shuffle2(rd: np.ndarray, src: np.ndarray, sel: np.ndarray) -> np.ndarray:
 
 def _check_against_numpy(results: np.ndarray, acc: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     """Rows 0, 2, 9, 11, 15 and 29-37 of model.c: sdotsp.b, sdotusp.b, mac, clip8, clipu8, then
-    pack_h, packlo.b, packhi.b, pack4_b, shuffle2.b (twice), shuffle.b (twice)."""
+    pack_h, packlo.b, packhi.b, pack4_b, shuffle2.b (twice), shuffle.b (twice), then 38-41:
+    sdotusp.h and sra.sci.h (by 8, by 3, and by 8 of a shifted left by 8)."""
     c = acc.astype(np.int64)
     sa, sb, ua = _lanes(a, True), _lanes(b, True), _lanes(a, False)
     np.testing.assert_array_equal(results[0], _wrap(c + (sa * sb).sum(0)))
@@ -157,3 +168,7 @@ def _check_against_numpy(results: np.ndarray, acc: np.ndarray, a: np.ndarray, b:
     sel = _lanes(b, False) & 3
     np.testing.assert_array_equal(results[36], _join(np.take_along_axis(ua_, sel, 0)))
     np.testing.assert_array_equal(results[37], _join(np.take_along_axis(uc, sel, 0)))
+    uha, shb = _halves(a, False), _halves(b, True)
+    np.testing.assert_array_equal(results[38], _wrap(c + (uha * shb).sum(0)))
+    for row, word, n in ((39, a, 8), (40, b, 3), (41, a << np.uint32(8), 8)):
+        np.testing.assert_array_equal(results[row], _join_halves(_halves(word, True) >> n))

@@ -10,6 +10,14 @@ func.func @f(%x: i32) {
 
 // -----
 
+func.func @f(%x: i32) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.sra_h' shift must be in 0..15, got 16
+  %y = xpulp.sra_h %x {shift = 16 : i64} : i32
+  func.return
+}
+
+// -----
+
 func.func @f(%b: memref<8xi16>, %i: index) {
   // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.load_word' reads 8-bit elements, got memref<8xi16>
   %w = xpulp.load_word %b[%i] : memref<8xi16>

@@ -12,8 +12,11 @@
 // CHECK-NEXT:    %5 = xpulp.clip %4 {bits = 8 : i64} : i32
 // CHECK-NEXT:    %6 = xpulp.min %5, %a : i32
 // CHECK-NEXT:    %7 = xpulp.max %6, %b : i32
+// CHECK-NEXT:    %8 = xpulp.sdotusp_h %7, %a, %b : i32
+// CHECK-NEXT:    %9 = xpulp.sra_h %8 {shift = 8 : i64} : i32
 // CHECK-GENERIC: "xpulp.sdotsp_b"(%{{.*}}, %{{.*}}, %{{.*}}) : (i32, i32, i32) -> i32
 // CHECK-GENERIC: "xpulp.clip"(%{{.*}}) <{bits = 8 : i64}> : (i32) -> i32
+// CHECK-GENERIC: "xpulp.sra_h"(%{{.*}}) <{shift = 8 : i64}> : (i32) -> i32
 func.func @simd(%acc: i32, %a: i32, %b: i32, %buf: memref<16xi8>, %i: index) -> i32 {
   %w = xpulp.load_word %buf[%i] : memref<16xi8>
   %0 = xpulp.sdotsp_b %acc, %a, %w : i32
@@ -24,7 +27,9 @@ func.func @simd(%acc: i32, %a: i32, %b: i32, %buf: memref<16xi8>, %i: index) -> 
   %5 = xpulp.clip %4 {bits = 8 : i64} : i32
   %6 = xpulp.min %5, %a : i32
   %7 = xpulp.max %6, %b : i32
-  func.return %7 : i32
+  %8 = xpulp.sdotusp_h %7, %a, %b : i32
+  %9 = xpulp.sra_h %8 {shift = 8 : i64} : i32
+  func.return %9 : i32
 }
 
 // -----
