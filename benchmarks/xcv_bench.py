@@ -4,11 +4,13 @@ to benchmarks/results/xcv.md.
 
     python -m benchmarks.xcv_bench
 
-The linear kernel is BERT's projection shape: 128 tokens x 128 inputs x 128 outputs, int8
-activations and weights, int32 bias, per-channel requantization to int8 (2,097,152 MACs).
-"Kernel" counts every cycle of its generated function (loops, the requantization epilogue);
-"inner loop" only the blocks that do the MACs (the loads and dot products of the reduction,
-with the loop's increment and branch). Cycles are the cycle model's (docs/cycle_model.md) on
+The linear kernels are BERT-tiny's shapes at 128 tokens: the projections (128 inputs x 128
+outputs), the FFN's up (128 x 512) and down (512 x 128) projections; int8 activations and
+weights, int32 bias, per-channel requantization to int8 (30-bit multipliers, as post-training
+quantization makes them). "Kernel" counts every cycle of its generated function (loops, the
+requantization epilogue); "inner loop" only the blocks that do the MACs (the loads and dot
+products of the reduction, with the loop's increment and branch where it is not a hardware
+loop). Cycles are the cycle model's (docs/cycle_model.md) on
 the emulators' exact block and edge counts (qemu-riscv32 for rv32imc, unicorn for
 rv32imc-xcv). The ceiling of a CV32E40P core is 4 MACs per cycle (one `cv.sdotsp.b`).
 """
@@ -33,23 +35,25 @@ from compiler.tools.ir_files import read_ir
 from compiler.tools.run_model import run_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TOKENS, INPUTS, OUTPUTS = 128, 128, 128
-MACS = TOKENS * INPUTS * OUTPUTS
+TOKENS = 128
+SHAPES = ((128, 128), (128, 512), (512, 128))
+"""(inputs, outputs) of the linear kernels measured, at TOKENS tokens."""
 CEILING = 4
 
 
-def linear_program(work: Path) -> Path:
+def linear_program(work: Path, inputs: int = 128, outputs: int = 128) -> Path:
     """The linear kernel as a qtfm program with its weight file."""
     rng = np.random.default_rng(0)
-    w = rng.integers(-128, 128, (INPUTS, OUTPUTS), dtype=np.int64).astype(np.int8)
-    bias = rng.integers(-(2**16), 2**16, (OUTPUTS,), dtype=np.int64).astype(np.int32)
-    np.savez(work / "linear.weights.npz", w=w, bias=bias)
-    muls = ", ".join(str(int(m)) for m in rng.integers(2**29, 2**30, OUTPUTS))
-    adds = ", ".join("0" for _ in range(OUTPUTS))
-    x, wt = f"tensor<{TOKENS}x{INPUTS}xi8>", f"tensor<{INPUTS}x{OUTPUTS}xi8>"
-    bt, y = f"tensor<{OUTPUTS}xi32>", f"tensor<{TOKENS}x{OUTPUTS}xi8>"
+    w = rng.integers(-128, 128, (inputs, outputs), dtype=np.int64).astype(np.int8)
+    bias = rng.integers(-(2**16), 2**16, (outputs,), dtype=np.int64).astype(np.int32)
+    stem = f"linear_{inputs}x{outputs}"
+    np.savez(work / f"{stem}.weights.npz", w=w, bias=bias)
+    muls = ", ".join(str(int(m)) for m in rng.integers(2**29, 2**30, outputs))
+    adds = ", ".join("0" for _ in range(outputs))
+    x, wt = f"tensor<{TOKENS}x{inputs}xi8>", f"tensor<{inputs}x{outputs}xi8>"
+    bt, y = f"tensor<{outputs}xi32>", f"tensor<{TOKENS}x{outputs}xi8>"
     q = f"#qtfm.requant<mul = [{muls}], add = [{adds}], shift = 40, levels = 256, signed, axis = 1>"
-    text = f"""builtin.module attributes {{qtfm.weights = "linear.weights.npz"}} {{
+    text = f"""builtin.module attributes {{qtfm.weights = "{stem}.weights.npz"}} {{
   func.func @main(%x: {x}) -> {y} {{
     %w = qtfm.weight "w" : {wt}
     %b = qtfm.weight "bias" : {bt}
@@ -58,7 +62,7 @@ def linear_program(work: Path) -> Path:
   }}
 }}
 """
-    path = work / "linear.mlir"
+    path = work / f"{stem}.mlir"
     path.write_text(text)
     return path
 
@@ -66,29 +70,34 @@ def linear_program(work: Path) -> Path:
 @dataclass(frozen=True)
 class KernelFigures:
     target: str
+    shape: tuple[int, int]
     kernel_cycles: int
     inner_cycles: int
     inner_macs: int
     outputs: bytes
 
     @property
+    def macs(self) -> int:
+        return TOKENS * self.shape[0] * self.shape[1]
+
+    @property
     def kernel_macs_per_cycle(self) -> float:
-        return MACS / self.kernel_cycles
+        return self.macs / self.kernel_cycles
 
     @property
     def inner_macs_per_cycle(self) -> float:
         return self.inner_macs / self.inner_cycles
 
 
-def measure_kernel(target_name: str, work: Path) -> KernelFigures:
-    program = linear_program(work)
-    out = work / target_name
+def measure_kernel(target_name: str, work: Path, shape: tuple[int, int] = (128, 128)) -> KernelFigures:
+    program = linear_program(work, *shape)
+    out = work / f"{target_name}-{shape[0]}x{shape[1]}"
     compile_model(program, out, target_name, None, False)
     target = load_target(target_name)
     exe = out / "model.elf"
     module, _ = read_ir(program)
     types = list(entry_function(module).function_type.inputs.data)
-    x = np.random.default_rng(1).integers(-128, 128, (TOKENS, INPUTS))
+    x = np.random.default_rng(1).integers(-128, 128, (TOKENS, shape[0]))
     result = run_model_binary(exe, target, input_bytes([x], types))
     decoded = Program(exe, target)
     counts = count_cycles(decoded, result.blocks, result.edges)
@@ -111,7 +120,7 @@ def measure_kernel(target_name: str, work: Path) -> KernelFigures:
     edges = [Edge(e.source, e.target, e.count) for e in result.edges if e.source in starts]
     inner_counts = count_cycles(decoded, inner, edges)
     return KernelFigures(
-        target_name, counts.per_function[kernel[0]], inner_counts.total, macs, result.output_bytes
+        target_name, shape, counts.per_function[kernel[0]], inner_counts.total, macs, result.output_bytes
     )
 
 
@@ -130,24 +139,34 @@ def measure_bert(target_name: str, work: Path) -> tuple[int, int, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mote-xcv-") as tmp:
         work = Path(tmp)
-        kernels = [measure_kernel(t, work) for t in ("rv32imc", "rv32imc-xcv")]
-        if kernels[0].outputs != kernels[1].outputs:
-            raise SystemExit("the linear kernel's outputs differ between rv32imc and rv32imc-xcv")
+        kernels = []
+        for shape in SHAPES:
+            pair = [measure_kernel(t, work, shape) for t in ("rv32imc", "rv32imc-xcv")]
+            if pair[0].outputs != pair[1].outputs:
+                raise SystemExit(
+                    f"the {shape} linear kernel's outputs differ between rv32imc and rv32imc-xcv"
+                )
+            kernels += pair
         bert = {t: measure_bert(t, work) for t in ("rv32imc", "rv32imc-xcv")}
         for t in ("rv32imc", "rv32imc-xcv"):
             if not np.array_equal(np.load(work / "o-rv32imc.npz")["last_hidden_state"],
                                   np.load(work / f"o-{t}.npz")["last_hidden_state"]):  # fmt: skip
                 raise SystemExit("BERT-tiny's outputs differ between rv32imc and rv32imc-xcv")
     lines = [
-        f"Int8 linear kernel, {TOKENS} tokens x {INPUTS} x {OUTPUTS} ({MACS:,} MACs), per-channel requant:",
+        f"Int8 linear kernels, {TOKENS} tokens, per-channel requantization (outputs identical on both"
+        ' targets); "outside" is the kernel\'s cycles beyond its inner loop per output (the',
+        "requantization epilogue, the block set-up):",
         "",
-        "| target | kernel cycles | kernel MACs/cycle | inner loop MACs/cycle | ceiling |",
-        "|---|---:|---:|---:|---:|",
+        "| inputs x outputs | target | kernel cycles | kernel MACs/cycle | inner loop MACs/cycle |"
+        " outside, cycles/output | ceiling |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for k in kernels:
+        outside = (k.kernel_cycles - k.inner_cycles) / (TOKENS * k.shape[1])
         lines.append(
-            f"| {k.target} | {k.kernel_cycles:,} | {k.kernel_macs_per_cycle:.2f} | "
-            f"{k.inner_macs_per_cycle:.2f} | {CEILING if k.target == 'rv32imc-xcv' else 1} |"
+            f"| {k.shape[0]} x {k.shape[1]} | {k.target} | {k.kernel_cycles:,} | "
+            f"{k.kernel_macs_per_cycle:.2f} | {k.inner_macs_per_cycle:.2f} | {outside:.1f} | "
+            f"{CEILING if k.target == 'rv32imc-xcv' else 1} |"
         )
     (rc, ri, rs), (xc, xi, xs) = bert["rv32imc"], bert["rv32imc-xcv"]
     lines += [

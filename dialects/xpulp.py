@@ -33,6 +33,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     IntegerType,
     MemRefType,
+    StringAttr,
     UnitAttr,
     i32,
     i64,
@@ -49,6 +50,8 @@ from xdsl.irdl import (
     region_def,
     result_def,
     traits_def,
+    var_operand_def,
+    var_result_def,
 )
 from xdsl.parser import Parser
 from xdsl.printer import Printer
@@ -64,8 +67,8 @@ from xdsl.traits import (
 )
 from xdsl.utils.exceptions import VerifyException
 
-BYTE_WIDTHS = (8,)
-"""Element widths a packed word can be loaded from (four of them make 32 bits)."""
+WORD_LANE_WIDTHS = (8, 16)
+"""Element widths a packed word can be loaded from (four bytes or two halfwords make 32 bits)."""
 
 
 class _AccumulateOp(IRDLOperation):
@@ -201,10 +204,11 @@ class MaxOp(_MinMaxOp):
 
 @irdl_op_definition
 class LoadWordOp(IRDLOperation):
-    """Four consecutive 8-bit elements of a buffer from element `index` on, as one 32-bit word
-    (element `index` in the low byte, RISC-V being little-endian): one `lw` (`cv.lw` with
-    post-increment once the C compiler walks a pointer). The element offset must be a multiple
-    of 4 from a 4-byte aligned buffer start for the load to be aligned."""
+    """Four consecutive 8-bit (or two 16-bit) elements of a buffer from element `index` on, as
+    one 32-bit word (element `index` in the low lane, RISC-V being little-endian): one `lw`
+    (`cv.lw` with post-increment once the C compiler walks a pointer). The element offset must
+    be a multiple of the lanes per word from a 4-byte aligned buffer start for the load to be
+    aligned."""
 
     name = "xpulp.load_word"
     source = operand_def(MemRefType)
@@ -219,10 +223,135 @@ class LoadWordOp(IRDLOperation):
         typ = self.source.type
         assert isinstance(typ, MemRefType)
         elem = typ.element_type
-        if not isinstance(elem, IntegerType) or elem.width.data not in BYTE_WIDTHS:
-            raise VerifyException(f"'xpulp.load_word' reads 8-bit elements, got {typ}")
+        if not isinstance(elem, IntegerType) or elem.width.data not in WORD_LANE_WIDTHS:
+            raise VerifyException(f"'xpulp.load_word' reads 8- or 16-bit elements, got {typ}")
         if len(typ.get_shape()) != 1:
             raise VerifyException(f"'xpulp.load_word' reads a 1-D buffer (view it flat), got {typ}")
+
+
+# ---- Register-blocked reductions as hardware loops ---------------------------------------------
+
+DOT_BLOCK_KINDS = {"sdotsp_b": "cv.sdotsp.b", "sdotusp_b": "cv.sdotusp.b", "sdotup_b": "cv.sdotup.b"}
+"""The byte dot products a `dot_block` can use, and their CORE-V mnemonics."""
+DOT_BLOCK_MAX = 4
+"""Largest block height or width: 16 accumulators, 8 operand words, two pointers and the count
+are 27 of the 28 registers a function may allocate on RV32."""
+IMM12_MAX = 2047
+
+
+@irdl_op_definition
+class DotBlockOp(IRDLOperation):
+    """The whole reduction of a `rows` x `cols` register block on byte dot products, as one
+    CV32E40P hardware loop:
+
+        result[i * cols + j] = init[i * cols + j]
+            + sum over t < words of  dot(lhs word at lhs_index + i * lhs_stride + 4 t,
+                                          rhs word at rhs_index + j * rhs_stride + 4 t)
+
+    (`dot` the `kind` instruction, wrapping in 32 bits like it). On CORE-V it is one `cv.setup`
+    and a body of `rows + cols` word loads (post-increment, the other rows at immediate offsets)
+    and `rows * cols` dot products, ending in a dot product, that the core repeats `words`
+    times with no branch or counter: the strides must keep those offsets within 12-bit
+    immediates. Elsewhere the C emitter prints the same computation as a counted loop.
+
+        %acc:4 = xpulp.dot_block %a[%i], %w[%j] init(%z, %z, %z, %z) {kind = "sdotsp_b",
+            rows = 2 : i64, cols = 2 : i64, lhs_stride = 64 : i64, rhs_stride = 64 : i64,
+            words = 16 : i64} : memref<256xi8>, memref<256xi8> -> i32, i32, i32, i32
+    """
+
+    name = "xpulp.dot_block"
+    lhs = operand_def(MemRefType)
+    lhs_index = operand_def(IndexType)
+    rhs = operand_def(MemRefType)
+    rhs_index = operand_def(IndexType)
+    inits = var_operand_def(I32)
+    kind = prop_def(StringAttr)
+    rows = prop_def(IntegerAttr[I64])
+    cols = prop_def(IntegerAttr[I64])
+    lhs_stride = prop_def(IntegerAttr[I64])
+    rhs_stride = prop_def(IntegerAttr[I64])
+    words = prop_def(IntegerAttr[I64])
+    accs = var_result_def(I32)
+    traits = traits_def(MemoryReadEffect())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = (
+        "$lhs `[` $lhs_index `]` `,` $rhs `[` $rhs_index `]` `init` `(` $inits `)` attr-dict "
+        "`:` type($lhs) `,` type($rhs) `->` type($accs)"
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        lhs: SSAValue,
+        lhs_index: SSAValue,
+        lhs_stride: int,
+        rhs: SSAValue,
+        rhs_index: SSAValue,
+        rhs_stride: int,
+        inits: Sequence[SSAValue],
+        rows: int,
+        cols: int,
+        words: int,
+    ) -> None:
+        props = {
+            "kind": StringAttr(kind),
+            **{
+                n: IntegerAttr(v, i64)
+                for n, v in (
+                    ("rows", rows),
+                    ("cols", cols),
+                    ("lhs_stride", lhs_stride),
+                    ("rhs_stride", rhs_stride),
+                    ("words", words),
+                )
+            },
+        }
+        super().__init__(
+            operands=[lhs, lhs_index, rhs, rhs_index, list(inits)],
+            properties=props,
+            result_types=[[i32] * len(inits)],
+        )
+
+    def get(self, name: str) -> int:
+        attr = getattr(self, name)
+        assert isinstance(attr, IntegerAttr)
+        return attr.value.data
+
+    @staticmethod
+    def fits(rows: int, cols: int, lhs_stride: int, rhs_stride: int) -> bool:
+        """Whether the loads of a block reach their rows with 12-bit immediate offsets."""
+        return (rows - 1) * lhs_stride - 4 <= IMM12_MAX and (cols - 1) * rhs_stride - 4 <= IMM12_MAX
+
+    def verify_(self) -> None:
+        if self.kind.data not in DOT_BLOCK_KINDS:
+            raise VerifyException(
+                f"'xpulp.dot_block' kind must be one of {', '.join(DOT_BLOCK_KINDS)}, got '{self.kind.data}'"
+            )
+        rows, cols, words = self.get("rows"), self.get("cols"), self.get("words")
+        strides = self.get("lhs_stride"), self.get("rhs_stride")
+        if not (1 <= rows <= DOT_BLOCK_MAX and 1 <= cols <= DOT_BLOCK_MAX):
+            raise VerifyException(
+                f"'xpulp.dot_block' blocks are 1..{DOT_BLOCK_MAX} x 1..{DOT_BLOCK_MAX}, got {rows} x {cols}"
+            )
+        if len(self.inits) != rows * cols:
+            raise VerifyException(
+                f"'xpulp.dot_block' {rows} x {cols} block needs {rows * cols} accumulators, "
+                f"got {len(self.inits)}"
+            )
+        if words < 1:
+            raise VerifyException(f"'xpulp.dot_block' words must be at least 1, got {words}")
+        if min(strides) < 1 or any(s % 4 for s in strides):
+            raise VerifyException(f"'xpulp.dot_block' strides must be positive multiples of 4, got {strides}")
+        if not self.fits(rows, cols, *strides):
+            raise VerifyException(
+                f"'xpulp.dot_block' row offsets exceed the 12-bit load immediate (strides {strides})"
+            )
+        for buf in (self.lhs, self.rhs):
+            typ = buf.type
+            assert isinstance(typ, MemRefType)
+            elem = typ.element_type
+            if not isinstance(elem, IntegerType) or elem.width.data != 8 or len(typ.get_shape()) != 1:
+                raise VerifyException(f"'xpulp.dot_block' reads flat 8-bit buffers, got {typ}")
 
 
 # ---- Packing and shuffling (xcvsimd) ---------------------------------------------------------
@@ -643,6 +772,7 @@ XPULP = Dialect(
         SdotspHOp,
         SdotuspHOp,
         SraHOp,
+        DotBlockOp,
         MacOp,
         ClipOp,
         MinOp,

@@ -48,6 +48,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAValue
 
+from compiler.backend import xpulp_asm
 from compiler.backend.c_names import NameScope, sanitize
 from compiler.backend.c_types import (
     ADD,
@@ -157,8 +158,10 @@ _XPULP_MEMORY_OPS: tuple[type[Operation], ...] = (
     xpulp.StorePostIncOp,
     xpulp.HwLoopOp,
     xpulp.HwLoopEndOp,
+    xpulp.DotBlockOp,
 )
-"""Printed as plain C: subscripts, index additions and a counted loop."""
+"""Printed as plain C: subscripts, index additions and a counted loop (a dot block: CORE-V
+inline assembly with a hardware loop under MOTE_XPULP_ASM, compiler/backend/xpulp_asm.py)."""
 SUPPORTED_OPS = frozenset(_ARITH_OPS + _OTHER_OPS + _XPULP_OPS + _XPULP_MEMORY_OPS)
 
 _UNSIGNED_XPULP_ARGS: dict[type[Operation], tuple[bool, ...]] = {
@@ -552,6 +555,8 @@ def _reads(op: Operation) -> list[SSAValue]:
     values: list[SSAValue] = []
     if isinstance(op, xpulp.LoadWordOp):  # a word load subscripts like a load
         return [op.source, *_affine(op.index)[0]]
+    if isinstance(op, xpulp.DotBlockOp):  # two subscripts and the initial accumulators
+        return [op.lhs, *_affine(op.lhs_index)[0], op.rhs, *_affine(op.rhs_index)[0], *op.inits]
     if isinstance(op, memref.StoreOp):
         values.append(op.value)
     assert isinstance(op, memref.LoadOp | memref.StoreOp)
@@ -606,7 +611,7 @@ def _liveness(f: func.FuncOp) -> _Liveness:
             for region in op.regions:
                 if region.blocks:
                     mark(region.block.last_op.operands[v.index])  # type: ignore[union-attr]
-        elif isinstance(op, memref.LoadOp | xpulp.LoadWordOp):
+        elif isinstance(op, memref.LoadOp | xpulp.LoadWordOp | xpulp.DotBlockOp):
             for operand in _reads(op):
                 mark(operand)
         else:
@@ -1208,6 +1213,56 @@ class _FunctionPrinter:
         self.names.pop()
         self.line("}")
 
+    def dot_block(self, op: xpulp.DotBlockOp) -> None:
+        """The accumulators as variables, then the reduction: CORE-V assembly with a hardware
+        loop (xpulp_asm.py) where xpulp.h selects assembly, else the same sums in portable C."""
+        acc_names, row_names, col_names = xpulp_asm.operand_names(op)
+        names = []
+        for result, init in zip(op.accs, op.inits, strict=True):
+            name = self.names.numbered("acc")
+            self.line(f"int32_t {name} = {self.expr(init).text};")
+            self.exprs[result] = Expr(name, reads=frozenset([name]))
+            names.append(name)
+        a, w = self.subscript(op.lhs, [op.lhs_index]), self.subscript(op.rhs, [op.rhs_index])
+        rows, cols, words = op.get("rows"), op.get("cols"), op.get("words")
+        sa, sw = op.get("lhs_stride"), op.get("rhs_stride")
+        pa, pw = self.names.numbered("pa"), self.names.numbered("pw")
+        self.mod.uses_xpulp = True
+        self.lines.append("#if MOTE_XPULP_ASM")  # preprocessor lines unindented
+        self.line("{")
+        self.depth += 1
+        self.line(f"const int8_t *{pa} = (const int8_t *)&{a.text};")
+        self.line(f"const int8_t *{pw} = (const int8_t *)&{w.text};")
+        temps = [*row_names, *col_names]
+        self.line(f"uint32_t {', '.join('mote_' + t for t in temps)};")
+        self.line("__asm__(")
+        self.depth += 1
+        for text in xpulp_asm.asm_text(op):
+            self.line(f'"{text}\\n"')
+        outputs = [f'[{n}] "+r"({v})' for n, v in zip(acc_names, names, strict=True)]
+        outputs += [f'[pa] "+r"({pa})', f'[pw] "+r"({pw})']
+        outputs += [f'[{t}] "=&r"(mote_{t})' for t in temps]
+        self.line(": " + ", ".join(outputs))
+        self.line(f': [n] "r"((uint32_t){words})')
+        self.line(': "memory");')
+        self.depth -= 1
+        self.depth -= 1
+        self.line("}")
+        self.lines.append("#else")  # preprocessor lines unindented
+        t = self.names.numbered("t")
+        self.line(f"for (int32_t {t} = 0; {t} < {words}; {t}++) {{")
+        self.depth += 1
+        dot = "mote_xp_" + op.kind.data
+        for i in range(rows):
+            for j in range(cols):
+                x = f"mote_xp_load_word(&{a.text} + {i * sa} + 4 * {t})"
+                y = f"mote_xp_load_word(&{w.text} + {j * sw} + 4 * {t})"
+                name = names[i * cols + j]
+                self.line(f"{name} = {dot}({name}, {x}, {y});")
+        self.depth -= 1
+        self.line("}")
+        self.lines.append("#endif")  # preprocessor lines unindented
+
 
 _PRINTERS: dict[type[Operation], Callable[[_FunctionPrinter, Operation], None]] = {
     arith.ConstantOp: _FunctionPrinter.constant,  # type: ignore[dict-item]
@@ -1226,6 +1281,7 @@ _PRINTERS: dict[type[Operation], Callable[[_FunctionPrinter, Operation], None]] 
     xpulp.LoadPostIncOp: _FunctionPrinter.load_postinc,  # type: ignore[dict-item]
     xpulp.StorePostIncOp: _FunctionPrinter.store_postinc,  # type: ignore[dict-item]
     xpulp.HwLoopOp: _FunctionPrinter.hwloop,  # type: ignore[dict-item]
+    xpulp.DotBlockOp: _FunctionPrinter.dot_block,  # type: ignore[dict-item]
     **dict.fromkeys(_XPULP_OPS, _FunctionPrinter.xpulp_op),
 }
 

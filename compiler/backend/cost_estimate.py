@@ -126,6 +126,11 @@ class _Estimator:
             return c.get("post_increment_load", c["load"])
         if isinstance(op, xpulp.StorePostIncOp):
             return c.get("post_increment_store", c["store"])
+        if isinstance(op, xpulp.DotBlockOp):  # a hardware loop of word loads and dot products
+            rows, cols = op.get("rows"), op.get("cols")
+            loads = (rows + cols) * c.get("post_increment_load", c["load"])
+            per_word = loads + rows * cols * c.get("simd_dot", 4 * (c["mul"] + c["alu"]))
+            return c.get("hwloop_setup", c["alu"]) + op.get("words") * per_word
         if isinstance(op, xpulp.HwLoopOp):  # set up once, then no increment and no branch
             return c.get("hwloop_setup", c["alu"]) + _hwloop_trips(op) * self.block(op.body.block)
         if isinstance(op, memref.StoreOp):

@@ -29,6 +29,7 @@ from compiler.transforms.loop_nests import (
     gemm,
     runtime_calls,
     simd_gemm,
+    simd_pv,
     softmax_table,
     xpulp_clip,
 )
@@ -80,7 +81,9 @@ class TileToLoops(ModulePass):
             simd: set[tile.KernelOp] = set()
             if self.simd == "xpulp":
                 simd = _use_packed_weights(kernels, top) | _read_transposed_rhs(kernels, block)
-                kernels = [k for k in kernels if k.parent is not None]  # the transposes it erased
+                simd |= simd_pv.interleave_values([k for k in kernels if k.parent is not None], block)
+                # the transposes it erased and inserted
+                kernels = [o for o in block.ops if isinstance(o, tile.KernelOp | tile.CopyOp)]
             stores = permuted_stores(kernels) if self.fuse else {}
             absorbed = {p for f in fusions.values() for p in f.values()}
             absorbed |= {t for s in stores.values() for t in s.transposes}
@@ -116,7 +119,15 @@ class TileToLoops(ModulePass):
 
 PRODUCTS = {"qtfm.linear": gemm.lower_linear, "qtfm.matmul": gemm.lower_matmul}
 """Matrix products: their lowerings take a store placement (permuted stores)."""
-SIMD_PRODUCTS = {"qtfm.linear": simd_gemm.lower_linear_simd, "qtfm.matmul": simd_gemm.lower_matmul_simd}
+
+
+def _lower_matmul_simd(b: LoopBuilder, op: tile.KernelOp, place: gemm.Place | None = None) -> None:
+    """Byte dot products, or halfword ones for 16-bit activations (attention's P.V)."""
+    lower = simd_pv.lower_matmul_pv if simd_pv.applies_to_lowering(op) else simd_gemm.lower_matmul_simd
+    lower(b, op, place)
+
+
+SIMD_PRODUCTS = {"qtfm.linear": simd_gemm.lower_linear_simd, "qtfm.matmul": _lower_matmul_simd}
 
 ELEMENTWISE = {
     "qtfm.add": elementwise.lower_binary,

@@ -23,7 +23,8 @@
  *   and returns. The translation block that ends with it has already counted it. `ecall`
  *   (intno 8, 9 or 11) implements the Linux system calls of runtime_c/rv32/syscalls.c:
  *   63 read (stdin from a buffer), 64 write (fds 1 and 2 to buffers), 93/94 exit.
- * Implemented: xcvmem, xcvbi, xcvalu, xcvmac and xcvsimd except the complex-number and
+ * Implemented: xcvmem, xcvbi, xcvalu, xcvmac, xcvhwlp (bodies that end in a CORE-V
+ * instruction: see "Hardware loops" below) and xcvsimd except the complex-number and
  * .div2/4/8 forms; anything else stops the run with a message naming the word and its address.
  * Semantics: CV32E40P user manual ("CORE-V Instruction Set Extensions") and its RTL; encodings
  * as LLVM 19 emits them (CV32E40Pv2). runtime_c/include/xpulp.h has a portable C twin of the
@@ -92,6 +93,7 @@ typedef struct mote_uc {
     struct buffer out[3]; /* index 1 stdout, 2 stderr */
     int exited, exit_status, failed;
     uint64_t custom_executed;
+    uint32_t lpstart[2], lpend[2], lpcount[2]; /* the two hardware loops (cv.setup & co.) */
     char message[512];
 } mote_uc;
 
@@ -511,6 +513,93 @@ static int simd(uint32_t insn, uint32_t a, uint32_t b_reg, uint32_t rd_old, uint
 
 /* Executes insn (at pc); 0 on success, -1 if it is not a CORE-V instruction implemented here
  * (the caller reports it), -2 after a reported fault. */
+/* ---- Hardware loops (xcvhwlp) ----------------------------------------------------------------
+ * cv.starti/start/endi/end/counti/count/setupi/setup set lpstart, lpend (the address just past
+ * the body) and lpcount of loop L. The core jumps back by itself after the body's last
+ * instruction; here that instruction must be one this hook executes (a custom opcode, so the
+ * block ends at it and control comes back to us): after executing it at lpend - 4, the hook
+ * jumps to lpstart while lpcount > 1 (loop 0 first), as the CV32E40P manual describes. A loop
+ * whose body breaks the manual's constraints (aligned start and end, end > start, at least 3
+ * instructions, no compressed ones, no branches or jumps) or ends in any other instruction
+ * stops the run with a message, as the manual asks simulators to do. */
+static int is_custom(uint32_t insn) {
+    unsigned op = insn & 0x7f;
+    return op == 0x0b || op == 0x2b || op == 0x5b || op == 0x7b;
+}
+
+static int check_loop(mote_uc *m, uint32_t pc, unsigned l) {
+    uint32_t start = m->lpstart[l], end = m->lpend[l];
+    if ((start | end) & 3 || end <= start || end - start < 12) {
+        fail(m, "hardware loop %u set up at %#" PRIx32 ": body [%#" PRIx32 ", %#" PRIx32
+             ") must be word aligned and at least 3 instructions", l, pc, start, end);
+        return -2;
+    }
+    for (uint32_t at = start; at < end; at += 4) {
+        const uint8_t *p = guest(m, at, 4, 0);
+        if (p == NULL) {
+            fail(m, "hardware loop %u set up at %#" PRIx32 ": its body leaves the program", l, pc);
+            return -2;
+        }
+        uint32_t insn = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        unsigned op = insn & 0x7f;
+        if ((insn & 3) != 3 || op == 0x63 || op == 0x6f || op == 0x67 ||
+            (op == 0x0b && ((insn >> 12) & 7) >= 6)) {
+            fail(m, "hardware loop %u set up at %#" PRIx32 ": instruction %#010" PRIx32 " at %#" PRIx32
+                 " is compressed, a branch or a jump (not allowed in a hardware loop body)", l, pc, insn, at);
+            return -2;
+        }
+        if (at + 4 == end && !is_custom(insn)) {
+            fail(m, "hardware loop %u set up at %#" PRIx32 ": its last instruction %#010" PRIx32
+                 " is not a CORE-V instruction; this emulator can only loop bodies that end in one",
+                 l, pc, insn);
+            return -2;
+        }
+    }
+    return 0;
+}
+
+static int hwloop(mote_uc *m, uint32_t pc, uint32_t insn) {
+    unsigned funct4 = (insn >> 8) & 0xf, l = (insn >> 7) & 1, rs1 = (insn >> 15) & 31;
+    uint32_t uimm = insn >> 20;
+    if (pc & 3) {
+        fail(m, "hardware loop instruction %#010" PRIx32 " at %#" PRIx32 " is not word aligned", insn, pc);
+        return -2;
+    }
+    switch (funct4) {
+    case 0: m->lpstart[l] = pc + (uimm << 2); return 0;   /* cv.starti */
+    case 1: m->lpstart[l] = reg(m, rs1); return 0;        /* cv.start */
+    case 2: m->lpend[l] = pc + (uimm << 2); return 0;     /* cv.endi */
+    case 3: m->lpend[l] = reg(m, rs1); return 0;          /* cv.end */
+    case 4: m->lpcount[l] = uimm; break;                  /* cv.counti */
+    case 5: m->lpcount[l] = reg(m, rs1); break;           /* cv.count */
+    case 6:                                               /* cv.setupi */
+        m->lpstart[l] = pc + 4;
+        m->lpend[l] = pc + (rs1 << 2);
+        m->lpcount[l] = uimm;
+        break;
+    case 7:                                               /* cv.setup */
+        m->lpstart[l] = pc + 4;
+        m->lpend[l] = pc + (uimm << 2);
+        m->lpcount[l] = reg(m, rs1);
+        break;
+    default: return -1;
+    }
+    return m->lpcount[l] ? check_loop(m, pc, l) : 0;
+}
+
+/* After the custom instruction at pc ran: the back-jump of a hardware loop it ends. */
+static void hwloop_end(mote_uc *m, uint32_t pc) {
+    for (unsigned l = 0; l < 2; l++) {
+        if (m->lpcount[l] != 0 && pc + 4 == m->lpend[l]) {
+            if (--m->lpcount[l] != 0) {
+                uint32_t target = m->lpstart[l];
+                uc_reg_write(m->uc, UC_RISCV_REG_PC, &target);
+            }
+            return;
+        }
+    }
+}
+
 static int execute(mote_uc *m, uint32_t pc, uint32_t insn) {
     unsigned opcode = insn & 0x7f, rd = (insn >> 7) & 31, f3 = (insn >> 12) & 7;
     unsigned rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31, f7 = insn >> 25;
@@ -541,7 +630,8 @@ static int execute(mote_uc *m, uint32_t pc, uint32_t insn) {
             set_reg(m, rs1, a + (uint32_t)sext(f7 << 5 | rd, 12));
             return 0;
         }
-        if (f3 != 3) return -1; /* hardware loops */
+        if (f3 == 4) return hwloop(m, pc, insn);
+        if (f3 != 3) return -1;
         {
             uint32_t b = reg(m, rs2), d = reg(m, rd);
             if (f7 < 0x10) { /* loads: bit 2 register-register, bit 3 unsigned, bits 1:0 size */
@@ -727,6 +817,9 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user) {
         return;
     }
     m->custom_executed++;
+    if (r == 0) {
+        hwloop_end(m, at);
+    }
 }
 
 /* ---- The API used by unicorn_run.py ---------------------------------------------------------- */

@@ -141,3 +141,20 @@ def test_xpulp_ops_and_hardware_loops_are_charged_their_classes() -> None:
         + c.get("post_increment_store", c["store"])
     )
     assert estimate_cycles(parse(XPULP_LOOP), target).cycles == c["hwloop_setup"] + 8 * body
+
+
+DOT_BLOCK = """func.func @main(%a: memref<256xi8>, %w: memref<256xi8>, %i: index, %z: i32) -> i32 {
+  %acc:8 = xpulp.dot_block %a[%i], %w[%i] init(%z, %z, %z, %z, %z, %z, %z, %z)
+    {kind = "sdotsp_b", rows = 2 : i64, cols = 4 : i64, lhs_stride = 64 : i64, rhs_stride = 64 : i64,
+     words = 16 : i64} : memref<256xi8>, memref<256xi8> -> i32, i32, i32, i32, i32, i32, i32, i32
+  func.return %acc#0 : i32
+}"""
+
+
+def test_a_dot_block_is_a_hardware_loop_of_loads_and_dot_products() -> None:
+    """2 x 4: per word 6 post-increment or offset loads and 8 dot products, 16 words, and the
+    loop's set-up; no increment or branch."""
+    target = load_target("rv32imc-xcv")
+    c = target.costs
+    per_word = 6 * c.get("post_increment_load", c["load"]) + 8 * c["simd_dot"]
+    assert estimate_cycles(parse(DOT_BLOCK), target).cycles == c["hwloop_setup"] + 16 * per_word

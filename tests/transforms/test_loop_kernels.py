@@ -14,7 +14,13 @@ from tests.transforms.c_oracle import assert_same
 SETTINGS = settings(
     max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
-RANGES = {"i8": (-128, 127), "ui8": (0, 255), "i16": (-32768, 32767), "i32": (-(2**31), 2**31 - 1)}
+RANGES = {
+    "i8": (-128, 127),
+    "ui8": (0, 255),
+    "i16": (-32768, 32767),
+    "ui16": (0, 65535),
+    "i32": (-(2**31), 2**31 - 1),
+}
 
 
 def _t(shape: tuple[int, ...], elem: str) -> str:
@@ -299,4 +305,47 @@ def simd_matmul_case(draw: st.DrawFn):
 @given(case=simd_matmul_case())
 @SETTINGS
 def test_simd_matmul_reads_the_keys_untransposed(case) -> None:
+    assert_same(*case, None, SIMD_PIPELINE)
+
+
+@st.composite
+def simd_pv_case(draw: st.DrawFn):
+    """Attention's P.V: 16-bit probabilities (unsigned, or signed) times int8 values, the
+    reduction a multiple of 4: halfword dot products on V stored transposed and interleaved
+    (loop_nests/simd_pv.py). V is either an input (its layout made by copies) or a linear
+    layer's output split into heads (the layout folded into the linear's store)."""
+    heads, m, keys = draw(st.integers(1, 2)), draw(st.integers(1, 9)), 4 * draw(st.integers(1, 5))
+    d = draw(st.integers(1, 6))
+    pe = draw(st.sampled_from(["ui16", "i16"]))
+    p = _array(draw, (heads, m, keys), pe)
+    out = _t((heads, m, d), "i8")
+    v_type = _t((heads, keys, d), "i8")
+    if draw(st.booleans()):
+        v = _array(draw, (heads, keys, d), "i8")
+        q = draw(requant(None, None, True, int(np.abs(p @ v).max())))
+        src = f"""func.func @main(%p: {_t(p.shape, pe)}, %v: {v_type}) -> {out} {{
+          %y = qtfm.matmul %p, %v requant {q} : ({_t(p.shape, pe)}, {v_type}) -> {out}
+          func.return %y : {out}
+        }}"""
+        return src, [p, v]
+    k = draw(st.integers(1, 8))
+    x, w = _array(draw, (keys, k), "i8"), _array(draw, (k, heads * d), "i8")
+    qv = draw(requant(None, None, True, int(np.abs(x @ w).max())))
+    v = (x @ w).reshape(keys, heads, d).transpose(1, 0, 2)  # magnitude only: requant shrinks it
+    q = draw(requant(None, None, True, int(np.abs(p @ np.clip(v, -128, 127)).max())))
+    lin, split = _t((keys, heads * d), "i8"), _t((keys, heads, d), "i8")
+    args = f"%p: {_t(p.shape, pe)}, %x: {_t(x.shape, 'i8')}, %w: {_t(w.shape, 'i8')}"
+    src = f"""func.func @main({args}) -> {out} {{
+      %l = qtfm.linear %x, %w requant {qv} : ({_t(x.shape, "i8")}, {_t(w.shape, "i8")}) -> {lin}
+      %h = qtfm.reshape %l : {lin} -> {split}
+      %v = qtfm.transpose %h perm = array<i64: 1, 0, 2> : {split} -> {v_type}
+      %y = qtfm.matmul %p, %v requant {q} : ({_t(p.shape, pe)}, {v_type}) -> {out}
+      func.return %y : {out}
+    }}"""
+    return src, [p, x, w]
+
+
+@given(case=simd_pv_case())
+@SETTINGS
+def test_simd_pv_on_halfword_dot_products(case) -> None:
     assert_same(*case, None, SIMD_PIPELINE)

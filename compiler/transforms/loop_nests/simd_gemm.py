@@ -97,7 +97,7 @@ def lower_linear_simd(b: LoopBuilder, op: tile.KernelOp, place: Place | None = N
     xs, ws = flat(b, x), flat(b, wt)
 
     def emit(b: LoopBuilder, plan: BlockPlan) -> None:
-        _tiles(b, m, n, _block(k, xs, None, ws, None, dot, store), plan)
+        tile_blocks(b, m, n, _block(k, xs, None, ws, None, dot, store), plan)
 
     emit(b, cheapest_plan(emit))
 
@@ -143,8 +143,18 @@ def _reduction(
     dot: type[xpulp.SdotspBOp] | type[xpulp.SdotuspBOp],
 ) -> list[SSAValue]:
     """The len(a_rows) x len(w_rows) accumulators of a block: sum over k of a[row + k] *
-    w[row' + k], four bytes per dot product, `UNROLL` words per iteration."""
+    w[row' + k], four bytes per dot product. The rows of a block are consecutive (k apart):
+    one `xpulp.dot_block`, a hardware loop over the words, when the loads reach every row
+    with immediate offsets; else a counted loop of `UNROLL` words per iteration."""
     words = k // 4
+    zero = b.const(0)
+    if xpulp.DotBlockOp.fits(len(a_rows), len(w_rows), k, k):
+        block = xpulp.DotBlockOp(
+            DOT_KINDS[dot], a, a_rows[0], k, w, w_rows[0], k, [zero] * (len(a_rows) * len(w_rows)),
+            len(a_rows), len(w_rows), words,
+        )  # fmt: skip
+        b.emit(block)
+        return list(block.accs)
     unroll = next(u for u in UNROLL if words % u == 0)
     bn = len(w_rows)
 
@@ -157,7 +167,10 @@ def _reduction(
             accs = [b.emit(dot(accs[i * bn + j], xa[i], xw[j])) for i, j in pairs]
         return accs
 
-    return b.loop(k, step, [b.const(0)] * (len(a_rows) * bn), step=4 * unroll)
+    return b.loop(k, step, [zero] * (len(a_rows) * bn), step=4 * unroll)
+
+
+DOT_KINDS = {xpulp.SdotspBOp: "sdotsp_b", xpulp.SdotuspBOp: "sdotusp_b"}
 
 
 @cache
@@ -179,7 +192,7 @@ def cheapest_plan(emit: Callable[[LoopBuilder, BlockPlan], None]) -> BlockPlan:
     return min(BLOCK_PLANS, key=lambda p: costs[p])
 
 
-def _tiles(b: LoopBuilder, m: int, n: int, block, plan: BlockPlan) -> None:  # noqa: ANN001
+def tile_blocks(b: LoopBuilder, m: int, n: int, block, plan: BlockPlan) -> None:  # noqa: ANN001
     """Covers the m x n output with blocks: rows in groups of plan.rows, columns in groups of
     plan.cols, the largest first; `block(b, rows, cols)` emits one block's computation."""
     row_start = 0
@@ -246,16 +259,16 @@ def lower_matmul_simd(b: LoopBuilder, op: tile.KernelOp, place: Place | None = N
 
     def emit(b: LoopBuilder, plan: BlockPlan) -> None:
         def per_batch(b: LoopBuilder, batch: list[SSAValue]) -> None:
-            base_a = _batch_offset(b, batch, shape_of(lhs), m * k)
-            base_b = _batch_offset(b, batch, shape_of(rhs_t), n * k)
-            _tiles(b, m, n, _block(k, flat_a, base_a, flat_b, base_b, dot, store_at(batch)), plan)
+            base_a = batch_offset(b, batch, shape_of(lhs), m * k)
+            base_b = batch_offset(b, batch, shape_of(rhs_t), n * k)
+            tile_blocks(b, m, n, _block(k, flat_a, base_a, flat_b, base_b, dot, store_at(batch)), plan)
 
         b.nest(oshape[:-2], per_batch)
 
     emit(b, cheapest_plan(emit))
 
 
-def _batch_offset(b: LoopBuilder, batch: list[SSAValue], shape: tuple[int, ...], matrix: int) -> SSAValue:
+def batch_offset(b: LoopBuilder, batch: list[SSAValue], shape: tuple[int, ...], matrix: int) -> SSAValue:
     """Element offset of the operand's matrix at `batch` (its batch dims right-aligned with the
     output's; size-1 dims broadcast)."""
     own = shape[:-2]

@@ -18,9 +18,9 @@ func.func @f(%x: i32) {
 
 // -----
 
-func.func @f(%b: memref<8xi16>, %i: index) {
-  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.load_word' reads 8-bit elements, got memref<8xi16>
-  %w = xpulp.load_word %b[%i] : memref<8xi16>
+func.func @f(%b: memref<8xi32>, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.load_word' reads 8- or 16-bit elements, got memref<8xi32>
+  %w = xpulp.load_word %b[%i] : memref<8xi32>
   func.return
 }
 
@@ -177,4 +177,60 @@ func.func @f(%n: index) {
 func.func @f() {
   // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: {{.*}}
   xpulp.hwloop_end
+}
+
+// -----
+
+func.func @f(%a: memref<64xi8>, %z: i32, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.dot_block' kind must be one of sdotsp_b, sdotusp_b, sdotup_b, got 'sdotsp_h'
+  %r = xpulp.dot_block %a[%i], %a[%i] init(%z) {kind = "sdotsp_h", rows = 1 : i64, cols = 1 : i64, lhs_stride = 4 : i64, rhs_stride = 4 : i64, words = 1 : i64} : memref<64xi8>, memref<64xi8> -> i32
+  func.return
+}
+
+// -----
+
+func.func @f(%a: memref<64xi8>, %z: i32, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.dot_block' blocks are 1..4 x 1..4, got 5 x 1
+  %r:5 = xpulp.dot_block %a[%i], %a[%i] init(%z, %z, %z, %z, %z) {kind = "sdotsp_b", rows = 5 : i64, cols = 1 : i64, lhs_stride = 4 : i64, rhs_stride = 4 : i64, words = 1 : i64} : memref<64xi8>, memref<64xi8> -> i32, i32, i32, i32, i32
+  func.return
+}
+
+// -----
+
+func.func @f(%a: memref<64xi8>, %z: i32, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.dot_block' 1 x 2 block needs 2 accumulators, got 1
+  %r = xpulp.dot_block %a[%i], %a[%i] init(%z) {kind = "sdotsp_b", rows = 1 : i64, cols = 2 : i64, lhs_stride = 4 : i64, rhs_stride = 4 : i64, words = 1 : i64} : memref<64xi8>, memref<64xi8> -> i32
+  func.return
+}
+
+// -----
+
+func.func @f(%a: memref<64xi8>, %z: i32, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.dot_block' words must be at least 1, got 0
+  %r = xpulp.dot_block %a[%i], %a[%i] init(%z) {kind = "sdotsp_b", rows = 1 : i64, cols = 1 : i64, lhs_stride = 4 : i64, rhs_stride = 4 : i64, words = 0 : i64} : memref<64xi8>, memref<64xi8> -> i32
+  func.return
+}
+
+// -----
+
+func.func @f(%a: memref<64xi8>, %z: i32, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.dot_block' strides must be positive multiples of 4, got (6, 4)
+  %r = xpulp.dot_block %a[%i], %a[%i] init(%z) {kind = "sdotsp_b", rows = 1 : i64, cols = 1 : i64, lhs_stride = 6 : i64, rhs_stride = 4 : i64, words = 1 : i64} : memref<64xi8>, memref<64xi8> -> i32
+  func.return
+}
+
+// -----
+
+func.func @f(%a: memref<64xi8>, %z: i32, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.dot_block' row offsets exceed the 12-bit load immediate (strides (1100, 4))
+  %r:3 = xpulp.dot_block %a[%i], %a[%i] init(%z, %z, %z) {kind = "sdotsp_b", rows = 3 : i64, cols = 1 : i64, lhs_stride = 1100 : i64, rhs_stride = 4 : i64, words = 1 : i64} : memref<64xi8>, memref<64xi8> -> i32, i32, i32
+  func.return
+}
+
+// -----
+
+func.func @f(%a: memref<64xi16>, %z: i32, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'xpulp.dot_block' reads flat 8-bit buffers, got memref<64xi16>
+  %r = xpulp.dot_block %a[%i], %a[%i] init(%z) {kind = "sdotsp_b", rows = 1 : i64, cols = 1 : i64, lhs_stride = 4 : i64, rhs_stride = 4 : i64, words = 1 : i64} : memref<64xi16>, memref<64xi16> -> i32
+  func.return
 }

@@ -109,3 +109,14 @@ func.func @hwloop(%a: i32, %n: index, %m: i32, %buf: memref<16xi8>) {
   }
   func.return
 }
+
+// -----
+
+// A register block's reduction as one hardware loop: its parameters are properties.
+// CHECK-LABEL: func.func @dot_block
+// CHECK-NEXT:    %acc, %acc_1, %acc_2, %acc_3 = xpulp.dot_block %a[%i], %w[%j] init(%z, %z, %z, %z) {kind = "sdotusp_b", rows = 2 : i64, cols = 2 : i64, lhs_stride = 64 : i64, rhs_stride = 128 : i64, words = 16 : i64} : memref<256xui8>, memref<512xi8> -> i32, i32, i32, i32
+// CHECK-GENERIC: "xpulp.dot_block"(%a, %i, %w, %j, %z, %z, %z, %z) <{kind = "sdotusp_b", rows = 2 : i64, cols = 2 : i64, lhs_stride = 64 : i64, rhs_stride = 128 : i64, words = 16 : i64}>
+func.func @dot_block(%a: memref<256xui8>, %w: memref<512xi8>, %i: index, %j: index, %z: i32) -> i32 {
+  %acc:4 = xpulp.dot_block %a[%i], %w[%j] init(%z, %z, %z, %z) {kind = "sdotusp_b", rows = 2 : i64, cols = 2 : i64, lhs_stride = 64 : i64, rhs_stride = 128 : i64, words = 16 : i64} : memref<256xui8>, memref<512xi8> -> i32, i32, i32, i32
+  func.return %acc#3 : i32
+}
