@@ -36,9 +36,52 @@ static inline int32_t clamp_signed64(uint64_t v, uint32_t hi, int32_t sign)
     return (int32_t)(v < hi ? (uint32_t)v : hi) ^ sign;
 }
 
+/* The last step of the 32-bit paths: clamp(v >> sh) for an int32 v, sh <= 31. */
+static inline int32_t out_signed32(int32_t v, uint32_t sh, uint32_t hi)
+{
+    int32_t sign = v >> 31;
+    return clamp_signed32((uint32_t)(v ^ sign) >> sh, hi, sign);
+}
+
+/* The general element of layernorm (floor or trunc): q = p / std (|p| < 2^47) with two
+ * 32-bit steps, then clamp((q + bias) >> shift) in 64 bits. Exact for every input. */
+static inline int32_t ln_elem64(int64_t p, int32_t bias, const mote_udiv32 *by_std,
+                                int32_t shift, uint32_t hi, int trunc)
+{
+    int64_t psign = p >> 63;
+    int64_t q;
+    if (trunc) { /* toward zero: the magnitude's floor, signed back */
+        uint64_t m = mote_udiv48_by((uint64_t)((p ^ psign) - psign), by_std);
+        q = psign ? -(int64_t)m : (int64_t)m;
+    } else {
+        q = (int64_t)mote_udiv48_by((uint64_t)(p ^ psign), by_std) ^ psign;
+    }
+    int64_t t = q + bias;
+    int32_t sign = (int32_t)(t >> 63);
+    return clamp_signed64((uint64_t)(t ^ sign) >> shift, hi, sign);
+}
+
+/* Out of line, for the rare elements of the reciprocal path whose quotient exceeds 32 bits. */
+static __attribute__((noinline)) int32_t ln_elem64_call(int64_t p, int32_t bias,
+                                                        const mote_udiv32 *by_std, int32_t shift,
+                                                        uint32_t hi, int trunc)
+{
+    return ln_elem64(p, bias, by_std, shift, hi, trunc);
+}
+
+/* int64 -> int32, saturated. */
+static inline int32_t sat32(int64_t v)
+{
+    return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * rmsnorm: y = clamp(floor(x * w / std) >> shift) = clamp(floor(x * w / (std << shift))).
  * WIDE_SUM: 1 when sum(x^2) may exceed 32 bits (16-bit inputs).
+ * Rows with |x w| < 2^31: one 32-bit floor division by D = std << shift. Other rows, when
+ * 2 <= D < 2^30: the 64-bit product divided by D with mote_udivq; a product beyond its range
+ * (u >= 2^(32+t)) has a quotient above 2^31 > hi and saturates. Otherwise: two 32-bit steps
+ * by std, then the shift, in 64 bits.
  */
 #define MOTE_RMSNORM(TX, SX, TY, SY, WIDE_SUM)                                                   \
     void mote_rmsnorm_##SX##_##SY(const TX *x, const int32_t *weight, TY *y, int32_t rows,      \
@@ -53,38 +96,47 @@ static inline int32_t clamp_signed64(uint64_t v, uint32_t hi, int32_t sign)
             uint32_t ms, max2 = 0;                                                              \
             if (!wide_sum) {                                                                    \
                 uint32_t sum = 0; /* 8-bit input: x^2 <= 2^16, n <= 2^16 */                     \
-                for (int32_t j = 0; j < n; ++j) {                                               \
+                MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
                     uint32_t sq = (uint32_t)((int32_t)x[j] * (int32_t)x[j]);                    \
                     sum += sq;                                                                  \
-                    if (sq > max2)                                                              \
-                        max2 = sq;                                                              \
+                    max2 = sq > max2 ? sq : max2;                                               \
                 }                                                                               \
                 ms = sum / (uint32_t)n;                                                         \
             } else {                                                                            \
                 uint64_t sum = 0;                                                               \
-                for (int32_t j = 0; j < n; ++j) {                                               \
+                MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
                     uint32_t v = mote_abs32((int32_t)x[j]);                                     \
                     uint32_t sq = v * v; /* < 2^32 for |x| < 2^16 */                            \
                     sum += sq;                                                                  \
-                    if (sq > max2)                                                              \
-                        max2 = sq;                                                              \
+                    max2 = sq > max2 ? sq : max2;                                               \
                 }                                                                               \
                 ms = mote_udiv64_32(sum, (uint32_t)n); /* sum < n * 2^32 */                     \
             }                                                                                   \
             const uint32_t std = mote_isqrt32(ms + 1u); /* ms <= 65535^2: no wrap; std < 2^16 */ \
+            const uint64_t d64 = (uint64_t)std << (shift < 32 ? shift : 32);                    \
             if (max2 <= lim2) {                                                                 \
                 /* |x * w| < 2^31: one floor division by D = std << shift per element */        \
-                const uint64_t d64 = (uint64_t)std << (shift < 32 ? shift : 32);                \
                 if (d64 > 0xFFFFFFFFu) {                                                        \
                     for (int32_t j = 0; j < n; ++j) /* |x * w| < D: the quotient is 0 or -1 */  \
                         y[j] = (TY)(((int32_t)x[j] * weight[j]) >> 31);                         \
                 } else {                                                                        \
                     const mote_udiv32 d = mote_udiv32_setup((uint32_t)d64);                     \
-                    for (int32_t j = 0; j < n; ++j) {                                           \
+                    MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                              \
                         int32_t p = (int32_t)x[j] * weight[j];                                  \
                         int32_t sign = p >> 31;                                                 \
                         y[j] = (TY)clamp_signed32(mote_udiv32_by((uint32_t)(p ^ sign), &d), uhi, sign); \
                     }                                                                           \
+                }                                                                               \
+            } else if (d64 >= 2u && d64 < 0x40000000u) {                                       \
+                const mote_udivq dq = mote_udivq_setup((uint32_t)d64);                          \
+                MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
+                    int64_t p = (int64_t)x[j] * weight[j]; /* |p| < 2^47 */                     \
+                    uint32_t sign = (uint32_t)(p >> 63);                                        \
+                    uint32_t uh = (uint32_t)((uint64_t)p >> 32) ^ sign, ul = (uint32_t)p ^ sign; \
+                    uint32_t q = MOTE_LIKELY(mote_udivq_fits(uh, &dq))                          \
+                                     ? mote_udivq_by(uh, ul, &dq)                               \
+                                     : 0xFFFFFFFFu; /* quotient > 2^31 > hi */                  \
+                    y[j] = (TY)clamp_signed32(q, uhi, (int32_t)sign);                           \
                 }                                                                               \
             } else {                                                                            \
                 const mote_udiv32 by_std = mote_udiv32_setup(std);                              \
@@ -102,30 +154,42 @@ static inline int32_t clamp_signed64(uint64_t v, uint32_t hi, int32_t sign)
  * layernorm (TRUNC = 0): mean = floor(sum / n), q = floor(xc * w / std);
  * layernorm_trunc (TRUNC = 1): mean = trunc(sum / n), q = trunc(xc * w / std);
  * both: y = clamp((q + bias) >> shift).
- * The row sum is 32-bit while n <= 32768 (|sum| <= 65535 * n < 2^31); the squares use
- * WIDE_SUM as for rmsnorm (|x - mean| <= 65535, so each square fits uint32).
+ * The row sum is 32-bit while n <= 32768 (|sum| <= 65535 * n < 2^31); the sum of squares is
+ * 32-bit when far^2 <= (2^32 - 1) / n (far = max |x - mean|), else 64-bit.
+ * Four ways to compute the quotients of a row (docs/runtime_kernels.md has the bounds):
+ *  A  |xc * w| + |bias| < 2^31 (from far): 32-bit product, mote_udiv32_by;
+ *  B  far * wmax <= (2^31 - 1 - bmax) * std, std >= 2: |q| + |bias| < 2^31; 64-bit product,
+ *     mote_udivq_by, the rest in 32 bits;
+ *  W  std >= 2 and (hi + 1) << shift <= 2^31: as B, then q + bias saturated to int32 (which
+ *     leaves the clamped result unchanged); a product with a quotient of 2^32 or more (u
+ *     beyond mote_udivq's range) goes to the general element;
+ *  C  otherwise: the general element, two 32-bit division steps and 64-bit arithmetic.
  */
+#define MOTE_LN_Q32(TRUNC, m, sign) (TRUNC ? (int32_t)(((m) ^ (sign)) - (sign)) : (int32_t)((m) ^ (sign)))
 #define MOTE_LAYERNORM(NAME, TX, SX, TY, SY, WIDE_SUM, TRUNC)                                    \
     void NAME##_##SX##_##SY(const TX *x, const int32_t *weight, const int32_t *bias, TY *y,     \
                             int32_t rows, int32_t n, int32_t shift, int32_t hi)                 \
     {                                                                                           \
         if (n <= 0)                                                                             \
             return;                                                                             \
-        const uint32_t lim2 = mote_limit_sq(absmax32(weight, n), absmax32(bias, n));            \
+        const uint32_t wmax = absmax32(weight, n), bmax = absmax32(bias, n);                    \
+        const uint32_t lim2 = mote_limit_sq(wmax, bmax);                                        \
         const uint32_t uhi = (uint32_t)hi;                                                      \
         const uint32_t sh32 = shift < 31 ? (uint32_t)shift : 31u;                               \
-        const int wide_sum = (WIDE_SUM) || n > 65536;                                           \
+        const uint32_t sq_lim = 0xFFFFFFFFu / (uint32_t)n; /* far^2 <= sq_lim: 32-bit sums */   \
+        /* B's bound on |q|, and whether W applies: (hi + 1) << shift <= 2^31 */               \
+        const uint64_t qmax = bmax < 0x80000000u ? 0x7FFFFFFFu - bmax : 0;                     \
+        const int w_ok = shift >= 0 && shift < 32 &&                                            \
+                         ((uint64_t)uhi + 1u) << shift <= 0x80000000u;                          \
         for (int32_t r = 0; r < rows; ++r, x += n, y += n) {                                    \
             int32_t lo_x = INT32_MAX, hi_x = INT32_MIN, mean;                                   \
             if (n <= 32768) {                                                                   \
                 int32_t sum = 0;                                                                \
-                for (int32_t j = 0; j < n; ++j) {                                               \
+                MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
                     int32_t v = (int32_t)x[j];                                                  \
                     sum += v;                                                                   \
-                    if (v < lo_x)                                                               \
-                        lo_x = v;                                                               \
-                    if (v > hi_x)                                                               \
-                        hi_x = v;                                                               \
+                    lo_x = v < lo_x ? v : lo_x;                                                 \
+                    hi_x = v > hi_x ? v : hi_x;                                                 \
                 }                                                                               \
                 if (TRUNC) {                                                                    \
                     mean = sum / n;                                                             \
@@ -152,58 +216,64 @@ static inline int32_t clamp_signed64(uint64_t v, uint32_t hi, int32_t sign)
                     mean = (int32_t)mote_udiv64_32(mag, (uint32_t)n) ^ sign;                    \
                 }                                                                               \
             }                                                                                   \
+            /* |x - mean| <= far <= 65535 */                                                    \
+            const uint32_t far = (uint32_t)(hi_x - mean) > (uint32_t)(mean - lo_x)              \
+                                     ? (uint32_t)(hi_x - mean)                                  \
+                                     : (uint32_t)(mean - lo_x);                                 \
             uint32_t var;                                                                       \
-            if (!wide_sum) {                                                                    \
-                uint32_t sum2 = 0; /* 8-bit input: |xc| <= 255, n <= 2^16 */                    \
-                for (int32_t j = 0; j < n; ++j) {                                               \
-                    int32_t c = (int32_t)x[j] - mean;                                           \
-                    sum2 += (uint32_t)(c * c);                                                  \
+            if ((!(WIDE_SUM) && n <= 65536) || far * far <= sq_lim) {                           \
+                uint32_t sum2 = 0; /* n * far^2 < 2^32 (8-bit input: |xc| <= 255, n <= 2^16) */ \
+                MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
+                    uint32_t c = (uint32_t)((int32_t)x[j] - mean);                              \
+                    sum2 += c * c; /* c^2 modulo 2^32 = c^2 */                                  \
                 }                                                                               \
                 var = sum2 / (uint32_t)n;                                                       \
             } else {                                                                            \
                 uint64_t sum2 = 0;                                                              \
-                for (int32_t j = 0; j < n; ++j) {                                               \
-                    uint32_t c = mote_abs32((int32_t)x[j] - mean);                              \
+                MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
+                    uint32_t c = (uint32_t)((int32_t)x[j] - mean);                              \
                     sum2 += c * c;                                                              \
                 }                                                                               \
                 var = mote_udiv64_32(sum2, (uint32_t)n);                                        \
             }                                                                                   \
             const uint32_t std = mote_isqrt32(var + 1u); /* var <= 65535^2; std < 2^16 */       \
-            const uint32_t far = (uint32_t)(hi_x - mean) > (uint32_t)(mean - lo_x)              \
-                                     ? (uint32_t)(hi_x - mean)                                  \
-                                     : (uint32_t)(mean - lo_x);                                 \
-            if (far * far <= lim2) {                                                            \
-                /* |xc * w| + |bias| < 2^31, and |q| <= |xc * w| */                             \
+            if (far * far <= lim2) { /* A: |xc * w| + |bias| < 2^31, and |q| <= |xc * w| */    \
+                const mote_udiv32 by_std = mote_udiv32_setup(std);                              \
+                MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
+                    int32_t p = ((int32_t)x[j] - mean) * weight[j];                             \
+                    int32_t sign = p >> 31;                                                     \
+                    uint32_t m = mote_udiv32_by((uint32_t)((p ^ sign) - (TRUNC ? sign : 0)), &by_std); \
+                    y[j] = (TY)out_signed32(MOTE_LN_Q32(TRUNC, m, sign) + bias[j], sh32, uhi);        \
+                }                                                                               \
+            } else if (std >= 2u && (uint64_t)far * wmax <= qmax * std) { /* B */               \
+                const mote_udivq dq = mote_udivq_setup(std);                                    \
+                MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
+                    int64_t p = (int64_t)((int32_t)x[j] - mean) * weight[j];                    \
+                    uint32_t sign = (uint32_t)(p >> 63);                                        \
+                    uint64_t u = (uint64_t)(p ^ (int64_t)(int32_t)sign) - (TRUNC ? (int32_t)sign : 0); \
+                    uint32_t m = mote_udivq_by((uint32_t)(u >> 32), (uint32_t)u, &dq);         \
+                    y[j] = (TY)out_signed32(MOTE_LN_Q32(TRUNC, m, (int32_t)sign) + bias[j], sh32, uhi); \
+                }                                                                               \
+            } else if (std >= 2u && w_ok) { /* W */                                            \
+                const mote_udivq dq = mote_udivq_setup(std);                                    \
+                const mote_udiv32 by_std = mote_udiv32_setup(std);                              \
+                MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
+                    int64_t p = (int64_t)((int32_t)x[j] - mean) * weight[j];                    \
+                    int64_t sign = p >> 63;                                                     \
+                    uint64_t u = (uint64_t)((p ^ sign) - (TRUNC ? sign : 0));                   \
+                    if (MOTE_UNLIKELY(!mote_udivq_fits((uint32_t)(u >> 32), &dq))) {            \
+                        y[j] = (TY)ln_elem64_call(p, bias[j], &by_std, shift, uhi, TRUNC);      \
+                        continue;                                                               \
+                    }                                                                           \
+                    int64_t m = mote_udivq_by((uint32_t)(u >> 32), (uint32_t)u, &dq);           \
+                    int64_t q = TRUNC ? (m ^ sign) - sign : m ^ sign;                           \
+                    y[j] = (TY)out_signed32(sat32(q + bias[j]), sh32, uhi);                     \
+                }                                                                               \
+            } else { /* C */                                                                    \
                 const mote_udiv32 by_std = mote_udiv32_setup(std);                              \
                 for (int32_t j = 0; j < n; ++j) {                                               \
-                    int32_t p = ((int32_t)x[j] - mean) * weight[j];                             \
-                    int32_t q;                                                                  \
-                    int32_t sign = p >> 31;                                                     \
-                    if (TRUNC) { /* toward zero: the magnitude's floor, signed back */          \
-                        uint32_t m = mote_udiv32_by((uint32_t)((p ^ sign) - sign), &by_std);     \
-                        q = sign ? -(int32_t)m : (int32_t)m;                                    \
-                    } else {                                                                    \
-                        q = (int32_t)mote_udiv32_by((uint32_t)(p ^ sign), &by_std) ^ sign;      \
-                    }                                                                           \
-                    int32_t t = q + bias[j];                                                    \
-                    int32_t tsign = t >> 31;                                                    \
-                    y[j] = (TY)clamp_signed32((uint32_t)(t ^ tsign) >> sh32, uhi, tsign);       \
-                }                                                                               \
-            } else {                                                                            \
-                const mote_udiv32 by_std64 = mote_udiv32_setup(std);                            \
-                for (int32_t j = 0; j < n; ++j) {                                               \
                     int64_t p = (int64_t)((int32_t)x[j] - mean) * weight[j]; /* |p| < 2^47 */   \
-                    int64_t psign = p >> 63;                                                    \
-                    int64_t q;                                                                  \
-                    if (TRUNC) {                                                                \
-                        uint64_t m = mote_udiv48_by((uint64_t)((p ^ psign) - psign), &by_std64); \
-                        q = psign ? -(int64_t)m : (int64_t)m;                                   \
-                    } else {                                                                    \
-                        q = (int64_t)mote_udiv48_by((uint64_t)(p ^ psign), &by_std64) ^ psign;  \
-                    }                                                                           \
-                    int64_t t = q + bias[j];                                                    \
-                    int32_t sign = (int32_t)(t >> 63);                                          \
-                    y[j] = (TY)clamp_signed64((uint64_t)(t ^ sign) >> shift, uhi, sign);        \
+                    y[j] = (TY)ln_elem64(p, bias[j], &by_std, shift, uhi, TRUNC);               \
                 }                                                                               \
             }                                                                                   \
         }                                                                                       \

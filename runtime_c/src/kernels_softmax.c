@@ -18,13 +18,17 @@
 /* Per-call constants of one softmax. */
 typedef struct {
     uint32_t a, b, c, log2;
+    uint32_t zm, zd; /* z = floor(d / log2) = mulhu(d, zm) | (d & zd) */
     uint32_t top;  /* levels - 1 */
     int path;      /* 0: 32-bit, 1: 32-bit exponentials + wide division, 2: 64-bit */
 } sm_call;
 
 /* Chooses the path. `range` = max(x) - min(x) over the input type, the largest distance d
  * from a row maximum. p = -(d mod log2) lies in [-m, 0] with m = min(log2 - 1, range), so the
- * polynomial is at most E = a * max(b, |b - m|)^2 + c (verified parameters keep E < 2^61). */
+ * polynomial is at most E = a * max(b, |b - m|)^2 + c (verified parameters keep E < 2^61).
+ * The multiplier zm makes z = floor(d / log2) one mulhu for every d <= range < 2^16
+ * (docs/runtime_kernels.md): ceil(2^32 / log2) for 2 <= log2 <= range, 1 (z = 0) for
+ * log2 > range; for log2 = 1, where z = d, zm = 0 and the mask zd = ~0 (otherwise 0). */
 static __attribute__((noinline)) sm_call sm_setup(int32_t n, int32_t coeff_a, int32_t coeff_b,
                                                    int32_t coeff_c, int32_t log2, int32_t levels,
                                                    uint32_t range)
@@ -35,6 +39,14 @@ static __attribute__((noinline)) sm_call sm_setup(int32_t n, int32_t coeff_a, in
     c.c = (uint32_t)coeff_c;
     c.log2 = (uint32_t)log2;
     c.top = (uint32_t)levels - 1u;
+    c.zd = 0;
+    if (c.log2 == 1u) {
+        c.zm = 0;
+        c.zd = 0xFFFFFFFFu;
+    } else if (c.log2 > range)
+        c.zm = 1;
+    else
+        c.zm = 0xFFFFFFFFu / c.log2 + 1u; /* ceil(2^32 / log2), log2 >= 2 */
     uint32_t m = c.log2 - 1u < range ? c.log2 - 1u : range;
     uint64_t far = c.b >= m ? c.b - m : m - c.b;
     uint64_t big = far > c.b ? far : c.b;
@@ -48,11 +60,17 @@ static __attribute__((noinline)) sm_call sm_setup(int32_t n, int32_t coeff_a, in
     return c;
 }
 
+/* floor(d / log2) for d <= range. */
+static inline uint32_t sm_z(uint32_t d, const sm_call *c)
+{
+    return (uint32_t)(((uint64_t)d * c->zm) >> 32) | (d & c->zd);
+}
+
 /* The exponential of distance d >= 0 from the row maximum when E < 2^32: every intermediate
  * is below E, and e = 0 once z >= 32 (C's shift is undefined there). */
 static inline uint32_t sm_exp32(uint32_t d, const sm_call *c)
 {
-    uint32_t z = d / c->log2;
+    uint32_t z = sm_z(d, c);
     uint32_t t = c->b - (d - z * c->log2); /* p + coeff_b modulo 2^32, p = -(d mod log2) */
     uint32_t poly = c->a * (t * t) + c->c;  /* exact: the true value is below E < 2^32 */
     return z < 32 ? poly >> z : 0;
@@ -68,7 +86,7 @@ static __attribute__((noinline)) uint32_t sm_exp32_call(uint32_t d, const sm_cal
 /* The exponential in 64 bits (E < 2^61). */
 static __attribute__((noinline)) uint64_t sm_exp64(uint32_t d, const sm_call *c)
 {
-    uint32_t z = d / c->log2;
+    uint32_t z = sm_z(d, c);
     int64_t t = (int64_t)c->b - (int64_t)(d - z * c->log2);
     uint64_t poly = (uint64_t)c->a * (uint64_t)(t * t) + c->c;
     return z < 64 ? poly >> z : 0;
@@ -76,9 +94,11 @@ static __attribute__((noinline)) uint64_t sm_exp64(uint32_t d, const sm_call *c)
 
 /* Path 1's final division floor(e * top / s) for one row, where e <= s (e is one of the
  * summands of s) and e < 2^32. If s <= top, e * top <= top^2 < 2^32: a 32-bit division.
- * Otherwise q' = floor(e * R / 2^32) with R = floor(top * 2^32 / s) < 2^32 is q or q - 1 (the
- * error e * (top * 2^32 / s - R) / 2^32 is below e / 2^32 < 1) and one comparison fixes it.
- * (R = 0 is possible, for s > top * 2^32: then q' = 0 and the comparison gives q.) */
+ * Otherwise R = floor(top * 2^32 / s) < 2^32, and e * top * 2^32 / s lies in
+ * [e R, e R + e): with e R = q' 2^32 + lo (one mulhu, one mul), the quotient is q' whenever
+ * lo + e < 2^32, and only otherwise (probability below e / 2^32) is the exact remainder
+ * e * top - q' s, in [0, 2s), compared with s. (R = 0 is possible, for s > top * 2^32: then
+ * q' = lo = 0 and the quotient is 0.) */
 typedef struct {
     uint64_t s;
     uint32_t recip;
@@ -98,13 +118,21 @@ static __attribute__((noinline)) sm_row sm_row_setup(uint64_t s, uint32_t top)
     return r;
 }
 
-static inline uint32_t sm_div_wide(uint32_t e, uint32_t top, const sm_row *r)
+/* The rare case of sm_div_wide: q' or q' + 1 by the exact remainder. */
+static __attribute__((noinline)) uint32_t sm_div_fix(uint32_t e, uint32_t q, uint32_t top,
+                                                     const sm_row *r)
 {
-    if (r->narrow)
-        return e * top / (uint32_t)r->s;
-    uint32_t q = (uint32_t)(((uint64_t)e * r->recip) >> 32);
     uint64_t rem = (uint64_t)e * top - (uint64_t)q * r->s; /* in [0, 2s): q * s <= e * top */
     return q + (rem >= r->s);
+}
+
+static inline uint32_t sm_div_wide(uint32_t e, uint32_t top, const sm_row *r)
+{
+    uint64_t pr = (uint64_t)e * r->recip;
+    uint32_t q = (uint32_t)(pr >> 32);
+    if (MOTE_UNLIKELY((uint32_t)pr > ~e)) /* lo + e >= 2^32: q' or q' + 1 */
+        return sm_div_fix(e, q, top, r);
+    return q;
 }
 
 /* One softmax function. HAS_MASK is 0 or 1; the unmasked variant passes a null mask, which
@@ -123,31 +151,34 @@ static inline uint32_t sm_div_wide(uint32_t e, uint32_t top, const sm_row *r)
         const int32_t nb = n < MOTE_SOFTMAX_ROW_BUFFER ? n : MOTE_SOFTMAX_ROW_BUFFER;           \
         for (int32_t r = 0; r < rows; ++r, x += n, y += n) {                                    \
             const TM *mrow = has_mask ? mask + r * mrs : mask;                                  \
-            int32_t mx = INT32_MIN; /* stays INT32_MIN when no element is kept */              \
-            for (int32_t j = 0; j < n; ++j)                                                     \
-                if (MOTE_SM_KEEP(j) && (int32_t)x[j] > mx)                                      \
-                    mx = (int32_t)x[j];                                                         \
-            if (mx == INT32_MIN) {                                                              \
+            int32_t mx = INT32_MIN; /* below -32768 when no element is kept */                 \
+            MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                      \
+                /* a masked element counts as x - 2^20 <= 65535 - 2^20 < -32768 */              \
+                int32_t v = (int32_t)x[j] - ((int32_t)!MOTE_SM_KEEP(j) << 20);                  \
+                mx = v > mx ? v : mx;                                                           \
+            }                                                                                   \
+            if (mx < -32768) {                                                                  \
                 for (int32_t j = 0; j < n; ++j)                                                 \
                     y[j] = 0;                                                                   \
             } else if (c.path == 0) {                                                           \
                 uint32_t s = 0;                                                                 \
-                for (int32_t j = 0; j < nb; ++j) {                                              \
+                MOTE_UNROLL2 for (int32_t j = 0; j < nb; ++j) {                                 \
                     uint32_t e = MOTE_SM_KEEP(j) ? sm_exp32(MOTE_SM_D(j), &c) : 0;             \
                     buf[j] = e;                                                                 \
                     s += e;                                                                     \
                 }                                                                               \
                 for (int32_t j = nb; j < n; ++j)                                                \
                     s += MOTE_SM_KEEP(j) ? sm_exp32_call(MOTE_SM_D(j), &c) : 0;                 \
-                for (int32_t j = 0; j < nb; ++j)                                                \
-                    y[j] = (TY)(buf[j] * c.top / s);                                            \
+                const mote_udiv32 by_s = mote_udiv32_setup(s); /* s >= 1 */                    \
+                MOTE_UNROLL2 for (int32_t j = 0; j < nb; ++j)                                   \
+                    y[j] = (TY)mote_udiv32_by(buf[j] * c.top, &by_s);                           \
                 for (int32_t j = nb; j < n; ++j) {                                              \
                     uint32_t e = MOTE_SM_KEEP(j) ? sm_exp32_call(MOTE_SM_D(j), &c) : 0;        \
-                    y[j] = (TY)(e * c.top / s);                                                 \
+                    y[j] = (TY)mote_udiv32_by(e * c.top, &by_s);                                \
                 }                                                                               \
             } else if (c.path == 1) {                                                           \
                 uint64_t s = 0;                                                                 \
-                for (int32_t j = 0; j < nb; ++j) {                                              \
+                MOTE_UNROLL2 for (int32_t j = 0; j < nb; ++j) {                                 \
                     uint32_t e = MOTE_SM_KEEP(j) ? sm_exp32(MOTE_SM_D(j), &c) : 0;             \
                     buf[j] = e;                                                                 \
                     s += e;                                                                     \
@@ -155,11 +186,16 @@ static inline uint32_t sm_div_wide(uint32_t e, uint32_t top, const sm_row *r)
                 for (int32_t j = nb; j < n; ++j)                                                \
                     s += MOTE_SM_KEEP(j) ? sm_exp32_call(MOTE_SM_D(j), &c) : 0;                 \
                 const sm_row w = sm_row_setup(s, c.top);                                        \
-                for (int32_t j = 0; j < nb; ++j)                                                \
-                    y[j] = (TY)sm_div_wide(buf[j], c.top, &w);                                  \
+                if (w.narrow) {                                                                 \
+                    for (int32_t j = 0; j < nb; ++j)                                            \
+                        y[j] = (TY)(buf[j] * c.top / (uint32_t)w.s);                            \
+                } else {                                                                        \
+                    MOTE_UNROLL2 for (int32_t j = 0; j < nb; ++j)                               \
+                        y[j] = (TY)sm_div_wide(buf[j], c.top, &w);                              \
+                }                                                                               \
                 for (int32_t j = nb; j < n; ++j) {                                              \
                     uint32_t e = MOTE_SM_KEEP(j) ? sm_exp32_call(MOTE_SM_D(j), &c) : 0;        \
-                    y[j] = (TY)sm_div_wide(e, c.top, &w);                                       \
+                    y[j] = (TY)(w.narrow ? e * c.top / (uint32_t)w.s : sm_div_wide(e, c.top, &w)); \
                 }                                                                               \
             } else {                                                                            \
                 uint64_t s = 0;                                                                 \
