@@ -102,7 +102,12 @@ def _flat2d(b: LoopBuilder, buf: SSAValue, rows: int, cols: int) -> SSAValue:
 
 
 def _epilogue(
-    b: LoopBuilder, op: tile.KernelOp, k: int, bias: SSAValue | None, out_elem: Attribute
+    b: LoopBuilder,
+    op: tile.KernelOp,
+    k: int,
+    bias: SSAValue | None,
+    out_elem: Attribute,
+    bias_added: bool = False,
 ) -> tuple[
     Requantizer | None, Callable[[LoopBuilder, SSAValue, SSAValue | None, Sequence[SSAValue]], SSAValue]
 ]:
@@ -114,7 +119,7 @@ def _epilogue(
     rq = Requantizer(b, q, bound, out_elem) if isinstance(q, qtfm.RequantAttr) else None
 
     def finish(b: LoopBuilder, acc: SSAValue, n: SSAValue | None, out_index: Sequence[SSAValue]) -> SSAValue:
-        if bias is not None:
+        if bias is not None and not bias_added:
             assert n is not None
             acc = b.add(acc, b.widen(b.load(bias, [n])))
         if rq is None:
@@ -125,9 +130,12 @@ def _epilogue(
     return rq, finish
 
 
-def linear_store(b: LoopBuilder, op: tile.KernelOp, k: int, place: Place | None) -> tuple[int, int, Store]:
+def linear_store(
+    b: LoopBuilder, op: tile.KernelOp, k: int, place: Place | None, bias_added: bool = False
+) -> tuple[int, int, Store]:
     """(m, n, store) of a linear kernel with reduction length `k`: its output seen as m x n
-    rows, and the store of one exact accumulator (bias, requantization, placement)."""
+    rows, and the store of one exact accumulator (bias unless the accumulators started from it
+    (`bias_added`), requantization, placement)."""
     rest = op.ins[2:]
     bias = rest[0] if rest else None
     out = op.outs[0]
@@ -135,7 +143,7 @@ def linear_store(b: LoopBuilder, op: tile.KernelOp, k: int, place: Place | None)
     m = 1
     for d in lead:
         m *= d
-    rq, finish = _epilogue(b, op, k, bias, _elem(out))
+    rq, finish = _epilogue(b, op, k, bias, _elem(out), bias_added)
     if rq is not None and rq.axis is not None and rq.axis != len(lead):
         # a per-channel requant along a leading axis needs the full output index
         raise NotImplementedError("linear requantized along a leading axis")

@@ -91,13 +91,18 @@ def _dot_op(x_elem: IntegerType) -> type[xpulp.SdotspBOp] | type[xpulp.SdotuspBO
 def lower_linear_simd(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
     """`op` is a linear kernel whose weight operand is already the packed N x K weight."""
     x, wt = op.ins[:2]
+    bias = op.ins[2] if len(op.ins) > 2 else None
     k = shape_of(wt)[1]  # the packed weight is N x K
-    m, n, store = linear_store(b, op, k, place)
+    m, n, store = linear_store(b, op, k, place, bias_added=bias is not None)
     dot = _dot_op(elem_of(x))
     xs, ws = flat(b, x), flat(b, wt)
 
+    def start(b: LoopBuilder, j: SSAValue) -> SSAValue:
+        assert bias is not None
+        return b.widen(b.load(bias, [j]))
+
     def emit(b: LoopBuilder, plan: BlockPlan) -> None:
-        tile_blocks(b, m, n, _block(k, xs, None, ws, None, dot, store), plan)
+        tile_blocks(b, m, n, _block(k, xs, None, ws, None, dot, store, start if bias else None), plan)
 
     emit(b, cheapest_plan(emit))
 
@@ -110,9 +115,12 @@ def _block(
     w_base: SSAValue | None,
     dot: type[xpulp.SdotspBOp] | type[xpulp.SdotuspBOp],
     store: Store,
+    start: Callable[[LoopBuilder, SSAValue], SSAValue] | None = None,
 ) -> Callable[[LoopBuilder, list[SSAValue], list[SSAValue]], None]:
     """The computation of one output block (rows ms, columns ns): the rows of `a` and of `w`
-    (each K long, from the base offsets on, if any) reduced by dot products, then stored."""
+    (each K long, from the base offsets on, if any) reduced by dot products, then stored.
+    `start(column)` is the accumulators' initial value (a linear layer's bias: 32-bit wrapping
+    addition is associative, so the sum is the same as adding it afterwards), else 0."""
 
     def rows(b: LoopBuilder, base: SSAValue | None, indices: list[SSAValue]) -> list[SSAValue]:
         starts = [b.mul(i, b.idx(k)) for i in indices]
@@ -120,7 +128,8 @@ def _block(
 
     def block(b: LoopBuilder, ms: list[SSAValue], ns: list[SSAValue]) -> None:
         a_rows, w_rows = rows(b, a_base, ms), rows(b, w_base, ns)
-        accs = _reduction(b, k, a, a_rows, w, w_rows, dot)
+        inits = [start(b, nj) for nj in ns] * len(ms) if start else [b.const(0)] * (len(ms) * len(ns))
+        accs = _reduction(b, k, a, a_rows, w, w_rows, dot, inits)
         for i, mi in enumerate(ms):
             for j, nj in enumerate(ns):
                 store(b, mi, nj, accs[i * len(ns) + j])
@@ -141,18 +150,17 @@ def _reduction(
     w: SSAValue,
     w_rows: list[SSAValue],
     dot: type[xpulp.SdotspBOp] | type[xpulp.SdotuspBOp],
+    inits: list[SSAValue],
 ) -> list[SSAValue]:
-    """The len(a_rows) x len(w_rows) accumulators of a block: sum over k of a[row + k] *
-    w[row' + k], four bytes per dot product. The rows of a block are consecutive (k apart):
+    """The len(a_rows) x len(w_rows) accumulators of a block, from `inits`: plus the sum over k
+    of a[row + k] * w[row' + k], four bytes per dot product. The rows of a block are consecutive (k apart):
     one `xpulp.dot_block`, a hardware loop over the words, when the loads reach every row
     with immediate offsets; else a counted loop of `UNROLL` words per iteration."""
     words = k // 4
-    zero = b.const(0)
     if xpulp.DotBlockOp.fits(len(a_rows), len(w_rows), k, k):
         block = xpulp.DotBlockOp(
-            DOT_KINDS[dot], a, a_rows[0], k, w, w_rows[0], k, [zero] * (len(a_rows) * len(w_rows)),
-            len(a_rows), len(w_rows), words,
-        )  # fmt: skip
+            DOT_KINDS[dot], a, a_rows[0], k, w, w_rows[0], k, inits, len(a_rows), len(w_rows), words
+        )
         b.emit(block)
         return list(block.accs)
     unroll = next(u for u in UNROLL if words % u == 0)
@@ -167,7 +175,7 @@ def _reduction(
             accs = [b.emit(dot(accs[i * bn + j], xa[i], xw[j])) for i, j in pairs]
         return accs
 
-    return b.loop(k, step, [zero] * (len(a_rows) * bn), step=4 * unroll)
+    return b.loop(k, step, inits, step=4 * unroll)
 
 
 DOT_KINDS = {xpulp.SdotspBOp: "sdotsp_b", xpulp.SdotuspBOp: "sdotusp_b"}
