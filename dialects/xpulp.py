@@ -7,7 +7,9 @@ These ops say so in the IR, on 32-bit values, with the exact semantics of the in
 C emitter prints each as the intrinsic of the same name in runtime_c/include/xpulp.h, which is
 CORE-V inline assembly on the rv32imc-xcv target and bit-identical portable C elsewhere. The
 post-increment loads and stores print as plain C (clang forms the post-increment forms itself)
-and a hardware loop as an ordinary counted loop (clang-19 has no xcvhwlp).
+and a hardware loop as an ordinary counted loop (clang-19 has no xcvhwlp); `dot_block`, a
+register block's whole reduction, is the one real hardware loop: inline assembly with
+`cv.setup` on CORE-V (compiler/backend/xpulp_asm.py).
 
     %w = xpulp.load_word %buf[%i] : memref<128xi8>        // 4 bytes from element i, one lw
     %acc1 = xpulp.sdotsp_b %acc0, %a, %w : i32            // acc0 + sum_j a.b[j] * w.b[j]
