@@ -15,6 +15,7 @@ import pytest
 from compiler.backend.build import build_model
 from compiler.backend.run import RunError, run_model_binary
 from compiler.backend.target import load_target
+from tests.runtime.c_programs import model_h
 
 N = 8
 
@@ -105,22 +106,7 @@ def _setupi_model(n: int, x: int, y: int) -> tuple[int, int]:
 def write_program(root: Path, cases: dict[str, str]) -> Path:
     d = root / "hwloop"
     d.mkdir()
-    (d / "model.h").write_text(
-        f"""#ifndef MODEL_H
-#define MODEL_H
-#include <stddef.h>
-#include <stdint.h>
-#define MOTE_MODEL_NUM_INPUTS 1
-#define MOTE_MODEL_NUM_OUTPUTS 1
-#define MOTE_MODEL_INPUT_BYTES {3 * 4 * N}
-#define MOTE_MODEL_OUTPUT_BYTES {8 * N * len(cases)}
-#define MOTE_MODEL_ARENA_BYTES 8
-extern const size_t mote_model_input_sizes[MOTE_MODEL_NUM_INPUTS];
-extern const size_t mote_model_output_sizes[MOTE_MODEL_NUM_OUTPUTS];
-void mote_model_run_io(uint8_t *arena, const void *const *inputs, void *const *outputs);
-#endif
-"""
-    )
+    (d / "model.h").write_text(model_h([3 * 4 * N], [8 * N * len(cases)]))
     body = "".join(
         f"""        r0 = r1 = 0;
         __asm__ volatile({text}

@@ -15,7 +15,6 @@ their bounds, plus the division helper `mote_udivq` against C's 64-bit division.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +25,8 @@ from hypothesis import strategies as st
 from compiler.backend.runtime_kernels import runtime_call
 from compiler.reference import kernels as K
 from tests.backend.kernel_lib import DTYPES, build, run
+from tests.runtime.c_programs import run_host_program
 
-RUNTIME_SRC = Path(__file__).resolve().parents[2] / "runtime_c" / "src"
-RUNTIME_INCLUDE = RUNTIME_SRC.parent / "include"
 I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
 
 UDIVQ_PROGRAM = r"""
@@ -83,15 +81,7 @@ int main(void) {
 
 
 def test_udivq_equals_division(tmp_path: Path) -> None:
-    src = tmp_path / "t.c"
-    src.write_text(UDIVQ_PROGRAM)
-    exe = tmp_path / "t"
-    subprocess.run(
-        ["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{RUNTIME_SRC}", f"-I{RUNTIME_INCLUDE}"]
-        + [str(src), "-o", str(exe)],
-        check=True,
-    )
-    result = subprocess.run([str(exe)], capture_output=True, text=True)
+    result = run_host_program(UDIVQ_PROGRAM, tmp_path)
     assert result.returncode == 0, result.stdout
 
 

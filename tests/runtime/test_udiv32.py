@@ -5,11 +5,9 @@ sweep."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-RUNTIME_SRC = Path(__file__).resolve().parents[2] / "runtime_c" / "src"
-RUNTIME_INCLUDE = RUNTIME_SRC.parent / "include"
+from tests.runtime.c_programs import run_host_program
 
 PROGRAM = r"""
 #include <stdio.h>
@@ -62,13 +60,5 @@ int main(void) {
 
 
 def test_udiv32_equals_division(tmp_path: Path) -> None:
-    src = tmp_path / "t.c"
-    src.write_text(PROGRAM)
-    exe = tmp_path / "t"
-    subprocess.run(
-        ["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{RUNTIME_SRC}", f"-I{RUNTIME_INCLUDE}"]
-        + [str(src), "-o", str(exe)],
-        check=True,
-    )
-    result = subprocess.run([str(exe)], capture_output=True, text=True)
+    result = run_host_program(PROGRAM, tmp_path)
     assert result.returncode == 0, result.stdout

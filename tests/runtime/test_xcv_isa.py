@@ -18,6 +18,7 @@ import pytest
 from compiler.backend.build import build_model
 from compiler.backend.run import run_model_binary
 from compiler.backend.target import load_target
+from tests.runtime.c_programs import model_h
 
 N = 96
 M32 = 0xFFFFFFFF
@@ -283,22 +284,7 @@ def write_program(root: Path) -> Path:
     """model.h/model.c computing one row of N results per case."""
     d = root / "xcv_isa"
     d.mkdir()
-    (d / "model.h").write_text(
-        f"""#ifndef MODEL_H
-#define MODEL_H
-#include <stddef.h>
-#include <stdint.h>
-#define MOTE_MODEL_NUM_INPUTS 3
-#define MOTE_MODEL_NUM_OUTPUTS 1
-#define MOTE_MODEL_INPUT_BYTES {3 * 4 * N}
-#define MOTE_MODEL_OUTPUT_BYTES {4 * N * len(CASES)}
-#define MOTE_MODEL_ARENA_BYTES 8
-extern const size_t mote_model_input_sizes[MOTE_MODEL_NUM_INPUTS];
-extern const size_t mote_model_output_sizes[MOTE_MODEL_NUM_OUTPUTS];
-void mote_model_run_io(uint8_t *arena, const void *const *inputs, void *const *outputs);
-#endif
-"""
-    )
+    (d / "model.h").write_text(model_h([4 * N] * 3, [4 * N * len(CASES)]))
     body = "".join(
         f'        r = d[i];\n        __asm__("{asm}" : "+r"(r) : "r"(a[i]), "r"(b[i]));\n'
         f"        out[{k * N} + i] = r;\n"
