@@ -257,19 +257,29 @@ def _matmul_reads_rhs(op: Operation, buf: SSAValue) -> bool:
 
 def lower_matmul_simd(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
     """`op` is a matmul whose right-hand operand is already B transposed ([..., N, K])."""
-    lhs, rhs_t = op.ins
+    dot = _dot_op(elem_of(op.ins[0]))
+    lower_batched(b, op, place, lambda k, a, a0, w, w0, store: _block(k, a, a0, w, w0, dot, store))
+
+
+BlockOf = Callable[[int, SSAValue, SSAValue, SSAValue, SSAValue, Store], Callable[..., None]]
+"""(k, lhs, lhs base, rhs, rhs base, store) -> the computation of one output block."""
+
+
+def lower_batched(b: LoopBuilder, op: tile.KernelOp, place: Place | None, block_of: BlockOf) -> None:
+    """A matmul whose right-hand operand is stored N x K ([..., N, K]) as register blocks, per
+    matrix of the batch, with the blocking the static cycle estimate finds cheapest."""
+    lhs, rhs = op.ins
     oshape = shape_of(op.outs[0])
     m, n = oshape[-2:]
     k = shape_of(lhs)[-1]
     store_at = matmul_store(b, op, k, place)
-    dot = _dot_op(elem_of(lhs))
-    flat_a, flat_b = flat(b, lhs), flat(b, rhs_t)
+    flat_a, flat_b = flat(b, lhs), flat(b, rhs)
 
     def emit(b: LoopBuilder, plan: BlockPlan) -> None:
         def per_batch(b: LoopBuilder, batch: list[SSAValue]) -> None:
             base_a = batch_offset(b, batch, shape_of(lhs), m * k)
-            base_b = batch_offset(b, batch, shape_of(rhs_t), n * k)
-            tile_blocks(b, m, n, _block(k, flat_a, base_a, flat_b, base_b, dot, store_at(batch)), plan)
+            base_b = batch_offset(b, batch, shape_of(rhs), n * k)
+            tile_blocks(b, m, n, block_of(k, flat_a, base_a, flat_b, base_b, store_at(batch)), plan)
 
         b.nest(oshape[:-2], per_batch)
 

@@ -34,16 +34,13 @@ from xdsl.ir import Block, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler.transforms.loop_nests.builder import LoopBuilder
-from compiler.transforms.loop_nests.elementwise import elem_of, flat, shape_of
-from compiler.transforms.loop_nests.gemm import Place, Store, matmul_store
+from compiler.transforms.loop_nests.elementwise import elem_of, shape_of
+from compiler.transforms.loop_nests.gemm import Place, Store
 from compiler.transforms.loop_nests.requant import type_bound
 from compiler.transforms.loop_nests.simd_gemm import (
     INT32_MAX,
     UNROLL,
-    BlockPlan,
-    batch_offset,
-    cheapest_plan,
-    tile_blocks,
+    lower_batched,
 )
 from dialects import tile, xpulp
 
@@ -130,24 +127,9 @@ def _perm_attr(perm: list[int]) -> DenseArrayBase:
 def lower_matmul_pv(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
     """`op` is a matmul whose right-hand operand is already in the interleaved layout
     ([..., N, K])."""
-    lhs, rhs_i = op.ins
-    oshape = shape_of(op.outs[0])
-    m, n = oshape[-2:]
-    k = shape_of(lhs)[-1]
-    store_at = matmul_store(b, op, k, place)
-    signed = elem_of(lhs).signedness.data != Signedness.UNSIGNED
+    signed = elem_of(op.ins[0]).signedness.data != Signedness.UNSIGNED
     dot = xpulp.SdotspHOp if signed else xpulp.SdotuspHOp
-    flat_p, flat_v = flat(b, lhs), flat(b, rhs_i)
-
-    def emit(b: LoopBuilder, plan: BlockPlan) -> None:
-        def per_batch(b: LoopBuilder, batch: list[SSAValue]) -> None:
-            base_p = batch_offset(b, batch, shape_of(lhs), m * k)
-            base_v = batch_offset(b, batch, shape_of(rhs_i), n * k)
-            tile_blocks(b, m, n, _block(k, flat_p, base_p, flat_v, base_v, dot, store_at(batch)), plan)
-
-        b.nest(oshape[:-2], per_batch)
-
-    emit(b, cheapest_plan(emit))
+    lower_batched(b, op, place, lambda k, p, p0, v, v0, store: _block(k, p, p0, v, v0, dot, store))
 
 
 def _block(
