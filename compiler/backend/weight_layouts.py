@@ -2,7 +2,8 @@
 
 The weight file holds each weight once, in the model's layout (a linear layer's K x N). A
 lowering that wants another layout in flash (the SIMD kernels read N x K, reduction axis
-contiguous: loop_nests/simd_gemm.py) names it `name@layout` in a `tile.weight`; the C emitter
+contiguous: loop_nests/simd_gemm.py; N x K interleaved for halfword dot products:
+loop_nests/simd_halfword.py) names it `name@layout` in a `tile.weight`; the C emitter
 asks this module for the array, so the packing happens offline, at compile time, and the
 weight file and the reference program stay as they are.
 """
@@ -15,8 +16,19 @@ import numpy as np
 
 from compiler.errors import MoteError
 
+
+def _interleaved(w: np.ndarray) -> np.ndarray:
+    """N x K with each group of four k in the order 0, 2, 1, 3: one word then gives both
+    halfword pairs (k, k+1), (k+2, k+3) in three instructions (loop_nests/simd_halfword.py)."""
+    n, k = w.shape[1], w.shape[0]
+    if k % 4:
+        raise MoteError(f"layout nki needs a reduction that is a multiple of 4, got {k}")
+    return np.ascontiguousarray(w.T.reshape(n, k // 4, 2, 2).swapaxes(-1, -2).reshape(n, k))
+
+
 LAYOUTS = {
     "nk": lambda w: np.ascontiguousarray(w.T),
+    "nki": _interleaved,
 }
 """Layout name -> the function that derives it from the model-layout array."""
 

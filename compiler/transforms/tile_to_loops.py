@@ -29,11 +29,12 @@ from compiler.transforms.loop_nests import (
     gemm,
     runtime_calls,
     simd_gemm,
-    simd_pv,
+    simd_halfword,
     softmax_table,
     xpulp_clip,
 )
 from compiler.transforms.loop_nests.builder import LoopBuilder
+from compiler.transforms.loop_nests.elementwise import elem_of
 from compiler.transforms.loop_nests.permuted_store import PermutedStore, permuted_stores
 from dialects import tile
 
@@ -81,7 +82,7 @@ class TileToLoops(ModulePass):
             simd: set[tile.KernelOp] = set()
             if self.simd == "xpulp":
                 simd = _use_packed_weights(kernels, top) | _read_transposed_rhs(kernels, block)
-                simd |= simd_pv.interleave_values([k for k in kernels if k.parent is not None], block)
+                simd |= simd_halfword.interleave_values([k for k in kernels if k.parent is not None], block)
                 # the transposes it erased and inserted
                 kernels = [o for o in block.ops if isinstance(o, tile.KernelOp | tile.CopyOp)]
             stores = permuted_stores(kernels) if self.fuse else {}
@@ -123,11 +124,22 @@ PRODUCTS = {"qtfm.linear": gemm.lower_linear, "qtfm.matmul": gemm.lower_matmul}
 
 def _lower_matmul_simd(b: LoopBuilder, op: tile.KernelOp, place: gemm.Place | None = None) -> None:
     """Byte dot products, or halfword ones for 16-bit activations (attention's P.V)."""
-    lower = simd_pv.lower_matmul_pv if simd_pv.applies_to_lowering(op) else simd_gemm.lower_matmul_simd
+    lower = (
+        simd_halfword.lower_matmul_pv
+        if simd_halfword.applies_to_lowering(op)
+        else simd_gemm.lower_matmul_simd
+    )
     lower(b, op, place)
 
 
-SIMD_PRODUCTS = {"qtfm.linear": simd_gemm.lower_linear_simd, "qtfm.matmul": _lower_matmul_simd}
+def _lower_linear_simd(b: LoopBuilder, op: tile.KernelOp, place: gemm.Place | None = None) -> None:
+    """Byte dot products, or halfword ones for 16-bit activations (mixed precision)."""
+    halfword = elem_of(op.ins[0]).width.data == 16
+    lower = simd_halfword.lower_linear_halfword if halfword else simd_gemm.lower_linear_simd
+    lower(b, op, place)
+
+
+SIMD_PRODUCTS = {"qtfm.linear": _lower_linear_simd, "qtfm.matmul": _lower_matmul_simd}
 
 ELEMENTWISE = {
     "qtfm.add": elementwise.lower_binary,
@@ -258,11 +270,17 @@ def _use_packed_weights(kernels: list[tile.KernelOp | tile.CopyOp], top: InsertP
     packed: dict[str, SSAValue] = {}
     chosen: set[tile.KernelOp] = set()
     for kernel in kernels:
-        if not isinstance(kernel, tile.KernelOp) or not simd_gemm.applies(kernel):
+        if not isinstance(kernel, tile.KernelOp):
+            continue
+        if simd_gemm.applies(kernel):
+            suffix = simd_gemm.PACKED_SUFFIX
+        elif simd_halfword.applies_linear(kernel):
+            suffix = simd_halfword.INTERLEAVED_SUFFIX
+        else:
             continue
         weight = kernel.ins[1].owner
         assert isinstance(weight, tile.WeightOp)
-        name = weight.sym.data + simd_gemm.PACKED_SUFFIX
+        name = weight.sym.data + suffix
         if name not in packed:
             new = tile.WeightOp(name, simd_gemm.packed_weight_type(kernel.ins[1]))
             Rewriter.insert_op(new, top)

@@ -251,12 +251,13 @@ SIMD_PIPELINE = "qtfm-to-tile,tile-to-loops{simd=xpulp},plan-memory"
 
 @st.composite
 def simd_linear_case(draw: st.DrawFn):
-    """An int8 linear layer with a constant weight, K a multiple of 4: the packed-SIMD kernel
-    (4x4 blocks, 4x2/4x1 edge columns, 1xN leftover rows), whose xpulp.h intrinsics run as
-    their portable C on the host."""
+    """A linear layer of 8- or 16-bit activations by a constant int8 weight, K a multiple of
+    4: the packed-SIMD kernels (byte dot products in 4x4 blocks, 4x2/4x1 edge columns, 1xN
+    leftover rows; halfword dot products on the interleaved weight for 16-bit activations),
+    whose xpulp.h intrinsics and hardware loops run as their portable C on the host."""
     m, k, n = draw(st.integers(1, 11)), 4 * draw(st.integers(1, 8)), draw(st.integers(1, 11))
     lead = draw(st.sampled_from([(m,), (1, m)]))
-    xe = draw(st.sampled_from(["i8", "ui8"]))
+    xe = draw(st.sampled_from(["i8", "ui8", "i16", "ui16"]))  # 16-bit: halfword dot products
     bias = draw(st.booleans())
     x, w = _array(draw, (*lead, k), xe), _array(draw, (k, n), "i8")
     b = _array(draw, (n,), "i32", -(2**20), 2**20)
@@ -312,7 +313,7 @@ def test_simd_matmul_reads_the_keys_untransposed(case) -> None:
 def simd_pv_case(draw: st.DrawFn):
     """Attention's P.V: 16-bit probabilities (unsigned, or signed) times int8 values, the
     reduction a multiple of 4: halfword dot products on V stored transposed and interleaved
-    (loop_nests/simd_pv.py). V is either an input (its layout made by copies) or a linear
+    (loop_nests/simd_halfword.py). V is either an input (its layout made by copies) or a linear
     layer's output split into heads (the layout folded into the linear's store)."""
     heads, m, keys = draw(st.integers(1, 2)), draw(st.integers(1, 9)), 4 * draw(st.integers(1, 5))
     d = draw(st.integers(1, 6))

@@ -5,7 +5,7 @@
 // heads) is stored transposed with each group of four keys in the order 0, 2, 1, 3, folded
 // into the linear's store (no transpose kernel is left); the product reduces four keys per
 // step: per column one word of V and three instructions give the two halfword pairs, per row
-// two words of P, then two halfword dot products per output of the 4x4 block.
+// two words of P, then two halfword dot products per output of the (4x2 or 2x4) block.
 // CHECK:      func.func @main(%p: memref<2x8x12xui16>, %x: memref<12x4xi8>, %y: memref<2x8x4xi8>)
 // CHECK-NEXT:   %0 = tile.weight "w@nk" : memref<8x4xi8>
 // CHECK-NEXT:   %1 = tile.alloc #tile.mem<L2> : memref<2x4x3x2x2xi8>
@@ -13,7 +13,7 @@
 // CHECK-NEXT:   %2 = tile.view %1 : memref<2x4x3x2x2xi8> to memref<2x4x12xi8>
 // CHECK-NEXT:   func.call @main_{{[0-9]+}}_matmul_y(%p, %2, %y)
 // CHECK:      func.func private @main_{{[0-9]+}}_matmul_y(
-// CHECK:        scf.for {{.*}} iter_args({{.*}}) -> (i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32) {
+// CHECK:        scf.for {{.*}} iter_args({{.*}}) -> (i32, i32, i32, i32, i32, i32, i32, i32) {
 // CHECK:          %[[W:.*]] = xpulp.load_word %{{.*}}[%{{.*}}] : memref<{{[0-9]+}}xi8>
 // CHECK-NEXT:     %[[S:.*]] = arith.shli %[[W]], %{{.*}} : i32
 // CHECK-NEXT:     %[[LO:.*]] = xpulp.sra_h %[[S]] {shift = 8 : i64} : i32

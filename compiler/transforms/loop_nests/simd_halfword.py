@@ -1,12 +1,14 @@
-"""Attention's P.V on 16-bit packed dot products (`tile-to-loops{simd=xpulp}`).
+"""16-bit activations by int8 operands on halfword dot products (`tile-to-loops{simd=xpulp}`):
+attention's P.V, and the linear layers of mixed precision (int16 activations, int8 weights).
 
-The probabilities P are 16-bit (unsigned, or signed) and the values V int8, so the byte dot
-products of loop_nests/simd_gemm.py do not apply; `cv.sdotusp.h` (`cv.sdotsp.h` for signed
-P) multiplies the two halfwords of one word by the two of another and adds both products to
-an accumulator in one cycle. A word of P (`P[m, k], P[m, k+1]`) is one load; V must give
-halfwords of consecutive keys of one column, so it is stored transposed (N x K), and within
-each group of four keys in the order k, k+2, k+1, k+3. One word of that layout then makes
-both halfword pairs in three instructions, with no lane shuffling of P:
+The probabilities P (or the activations) are 16-bit (unsigned, or signed) and the values V (or
+the weights) int8, so the byte dot products of loop_nests/simd_gemm.py do not apply;
+`cv.sdotusp.h` (`cv.sdotsp.h` for signed P) multiplies the two halfwords of one word by the
+two of another and adds both products to an accumulator in one cycle. A word of P (`P[m, k],
+P[m, k+1]`) is one load; V must give halfwords of consecutive keys of one column, so it is
+stored transposed (N x K), and within each group of four keys in the order k, k+2, k+1, k+3.
+One word of that layout then makes both halfword pairs in three instructions, with no lane
+shuffling of P:
 
     w          = bytes [v(k), v(k+2), v(k+1), v(k+3)]      (one lw)
     sra_h(w, 8)      = halfwords [v(k+2), v(k+3)]   sign-extended: pairs with P[m, k+2 : k+4]
@@ -15,13 +17,15 @@ both halfword pairs in three instructions, with no lane shuffling of P:
 The layout costs nothing at run time: it is a chain of a transpose, a reshape view and a
 transpose inserted before the matmul, which the permuted stores (loop_nests/permuted_store.py)
 fold into the value projection that writes V; where nothing can absorb them they run as
-copies. In a 4 x 4 output block every four keys take 8 loads of P, 4 of V, 12 packed shifts
-and 32 dot products: 64 MACs in 56 instructions, against 3.5 cycles per MAC for the scalar
-loop (load, load, mul, add).
+copies. A linear layer's weight is packed in the same layout offline (`tile.weight
+"name@nki"`, compiler/backend/weight_layouts.py). In a 4 x 2 output block every four keys
+take 8 loads of P, 2 of V, 6 packed shifts and 16 dot products: 32 MACs in 32 instructions,
+against 3.5 cycles per MAC for the scalar loop (load, load, mul, add).
 
-Bit-exact: the dot products wrap in 32 bits like any int32 accumulator, and the layout is only
-chosen when the bound of the sum of products (K x max|P| x 128) fits int32. Integer addition
-is associative, so the order of the keys in the sum does not matter.
+Bit-exact: a product's accumulator must fit int32 (docs/quantization.md, "Accumulators are
+int32"; the reference checks it), and the dot products compute it modulo 2^32, partial sums
+wrapping like the hardware; addition modulo 2^32 is associative, so the order of the keys
+does not matter and a linear layer's accumulators can start from its bias.
 """
 
 from __future__ import annotations
@@ -34,23 +38,30 @@ from xdsl.ir import Block, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler.transforms.loop_nests.builder import LoopBuilder
-from compiler.transforms.loop_nests.elementwise import elem_of, shape_of
-from compiler.transforms.loop_nests.gemm import Place, Store
-from compiler.transforms.loop_nests.requant import type_bound
+from compiler.transforms.loop_nests.elementwise import elem_of, flat, shape_of
+from compiler.transforms.loop_nests.gemm import Place, Store, linear_store
 from compiler.transforms.loop_nests.simd_gemm import (
-    INT32_MAX,
     UNROLL,
+    BlockPlan,
+    cheapest_plan,
     lower_batched,
+    tile_blocks,
 )
 from dialects import tile, xpulp
 
 KEYS_PER_GROUP = 4
 """Keys per word of the interleaved V layout (two halfword pairs)."""
+HALFWORD_PLANS = (BlockPlan((4, 1), (2, 1)), BlockPlan((2, 1), (4, 2, 1)), BlockPlan((2, 1), (2, 1)))
+"""The blockings tried (4x2, 2x4, 2x2). A 4x4 block would hold 16 accumulators, 8 halfword
+pairs, 2 words of P and the pointers: more than the 28 registers RV32 allocates. The static
+estimate does not see the spills and load-use stalls, which cost more than the block saves
+(BERT-tiny, mixed precision, on rv32imc-xcv: 92.2 M cycles with 4x4 among the choices,
+91.5 M without)."""
 
 
 def applies(op: tile.KernelOp) -> bool:
     """A matmul of 16-bit activations by int8 activations (not a weight) whose reduction is
-    whole groups of four and whose sum of products provably fits int32."""
+    whole groups of four."""
     if op.kind.data != "qtfm.matmul":
         return False
     lhs, rhs = op.ins
@@ -58,13 +69,48 @@ def applies(op: tile.KernelOp) -> bool:
         return False
     le, re = elem_of(lhs), elem_of(rhs)
     k = shape_of(lhs)[-1]
-    return (
-        le.width.data == 16
-        and re == i8
-        and len(shape_of(rhs)) >= 2
-        and k % KEYS_PER_GROUP == 0
-        and k * type_bound(le) * type_bound(re) <= INT32_MAX
-    )
+    return le.width.data == 16 and re == i8 and len(shape_of(rhs)) >= 2 and k % KEYS_PER_GROUP == 0
+
+
+INTERLEAVED_SUFFIX = "@nki"
+"""Weight-name suffix of a K x N weight stored N x K with each group of four k interleaved."""
+
+
+def applies_linear(op: tile.KernelOp) -> bool:
+    """A linear layer of 16-bit activations by a constant int8 weight (packed offline), the
+    reduction whole groups of four."""
+    if op.kind.data != "qtfm.linear":
+        return False
+    x, w = op.ins[:2]
+    if not isinstance(w.owner, tile.WeightOp):
+        return False
+    k = shape_of(w)[0]
+    xe = elem_of(x)
+    return xe.width.data == 16 and elem_of(w) == i8 and k % KEYS_PER_GROUP == 0
+
+
+def lower_linear_halfword(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
+    """`op` is a linear layer whose weight operand is already the interleaved N x K weight."""
+    x, wi = op.ins[:2]
+    bias = op.ins[2] if len(op.ins) > 2 else None
+    k = shape_of(wi)[1]
+    m, n, store = linear_store(b, op, k, place, bias_added=bias is not None)
+    dot = _dot_op(x)
+    xs, ws = flat(b, x), flat(b, wi)
+
+    def start(b: LoopBuilder, j: SSAValue) -> SSAValue:
+        assert bias is not None
+        return b.widen(b.load(bias, [j]))
+
+    def emit(b: LoopBuilder, plan: BlockPlan) -> None:
+        zero = b.idx(0)
+        tile_blocks(b, m, n, _block(k, xs, zero, ws, zero, dot, store, start if bias else None), plan)
+
+    emit(b, cheapest_plan(emit, HALFWORD_PLANS))
+
+
+def _dot_op(x: SSAValue) -> type[xpulp.SdotspHOp] | type[xpulp.SdotuspHOp]:
+    return xpulp.SdotspHOp if elem_of(x).signedness.data != Signedness.UNSIGNED else xpulp.SdotuspHOp
 
 
 def applies_to_lowering(op: tile.KernelOp) -> bool:
@@ -127,9 +173,10 @@ def _perm_attr(perm: list[int]) -> DenseArrayBase:
 def lower_matmul_pv(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
     """`op` is a matmul whose right-hand operand is already in the interleaved layout
     ([..., N, K])."""
-    signed = elem_of(op.ins[0]).signedness.data != Signedness.UNSIGNED
-    dot = xpulp.SdotspHOp if signed else xpulp.SdotuspHOp
-    lower_batched(b, op, place, lambda k, p, p0, v, v0, store: _block(k, p, p0, v, v0, dot, store))
+    dot = _dot_op(op.ins[0])
+    lower_batched(
+        b, op, place, lambda k, p, p0, v, v0, store: _block(k, p, p0, v, v0, dot, store), HALFWORD_PLANS
+    )
 
 
 def _block(
@@ -140,13 +187,16 @@ def _block(
     v_base: SSAValue,
     dot: type[xpulp.SdotspHOp] | type[xpulp.SdotuspHOp],
     store: Store,
+    start: Callable[[LoopBuilder, SSAValue], SSAValue] | None = None,
 ) -> Callable[[LoopBuilder, list[SSAValue], list[SSAValue]], None]:
-    """One output block: rows `ms` of P against columns `ns` (rows of the interleaved V)."""
+    """One output block: rows `ms` of P against columns `ns` (rows of the interleaved V), the
+    accumulators from `start(column)` (a bias) or 0."""
 
     def block(b: LoopBuilder, ms: list[SSAValue], ns: list[SSAValue]) -> None:
         p_rows = [b.add(p_base, b.mul(i, b.idx(k))) for i in ms]
         v_rows = [b.add(v_base, b.mul(j, b.idx(k))) for j in ns]
-        accs = _reduction(b, k, p, p_rows, v, v_rows, dot)
+        inits = [start(b, nj) for nj in ns] * len(ms) if start else [b.const(0)] * (len(ms) * len(ns))
+        accs = _reduction(b, k, p, p_rows, v, v_rows, dot, inits)
         for i, mi in enumerate(ms):
             for j, nj in enumerate(ns):
                 store(b, mi, nj, accs[i * len(ns) + j])
@@ -162,6 +212,7 @@ def _reduction(
     v: SSAValue,
     v_rows: list[SSAValue],
     dot: type[xpulp.SdotspHOp] | type[xpulp.SdotuspHOp],
+    inits: list[SSAValue],
 ) -> list[SSAValue]:
     groups = k // KEYS_PER_GROUP
     unroll = next(u for u in UNROLL if groups % u == 0)
@@ -185,4 +236,4 @@ def _reduction(
             accs = new
         return accs
 
-    return b.loop(k, step, [b.const(0)] * (len(p_rows) * bn), step=KEYS_PER_GROUP * unroll)
+    return b.loop(k, step, inits, step=KEYS_PER_GROUP * unroll)
