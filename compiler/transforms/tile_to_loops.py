@@ -82,6 +82,7 @@ class TileToLoops(ModulePass):
             simd: set[tile.KernelOp] = set()
             if self.simd == "xpulp":
                 simd = _use_packed_weights(kernels, top) | _read_transposed_rhs(kernels, block)
+                simd |= simd_halfword.swap_scores([k for k in kernels if k.parent is not None], block)
                 simd |= simd_halfword.interleave_values([k for k in kernels if k.parent is not None], block)
                 # the transposes it erased and inserted
                 kernels = [o for o in block.ops if isinstance(o, tile.KernelOp | tile.CopyOp)]
@@ -123,13 +124,14 @@ PRODUCTS = {"qtfm.linear": gemm.lower_linear, "qtfm.matmul": gemm.lower_matmul}
 
 
 def _lower_matmul_simd(b: LoopBuilder, op: tile.KernelOp, place: gemm.Place | None = None) -> None:
-    """Byte dot products, or halfword ones for 16-bit activations (attention's P.V)."""
-    lower = (
-        simd_halfword.lower_matmul_pv
-        if simd_halfword.applies_to_lowering(op)
-        else simd_gemm.lower_matmul_simd
-    )
-    lower(b, op, place)
+    """Byte dot products, or halfword ones: attention's P.V (16-bit probabilities) and mixed
+    precision's Q.K^T (computed as K.Q^T, `simd_halfword.swap_scores`)."""
+    if simd_halfword.SWAPPED_ATTR in op.attributes:
+        simd_halfword.lower_scores_swapped(b, op, place)
+    elif simd_halfword.applies_to_lowering(op):
+        simd_halfword.lower_matmul_pv(b, op, place)
+    else:
+        simd_gemm.lower_matmul_simd(b, op, place)
 
 
 def _lower_linear_simd(b: LoopBuilder, op: tile.KernelOp, place: gemm.Place | None = None) -> None:

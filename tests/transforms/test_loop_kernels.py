@@ -350,3 +350,46 @@ def simd_pv_case(draw: st.DrawFn):
 @SETTINGS
 def test_simd_pv_on_halfword_dot_products(case) -> None:
     assert_same(*case, None, SIMD_PIPELINE)
+
+
+@st.composite
+def simd_scores_case(draw: st.DrawFn):
+    """Mixed precision's Q.K^T: int8 queries by int16 keys transposed, d a multiple of 4:
+    computed as K.Q^T on halfword dot products (loop_nests/simd_halfword.py, `swap_scores`),
+    the keys read untransposed, the queries interleaved, the results stored transposed. Q is
+    an input or a linear layer's output split into heads."""
+    heads, m, keys = draw(st.integers(1, 2)), draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    d = 4 * draw(st.integers(1, 4))
+    kt = _array(draw, (heads, keys, d), "i16")
+    k_type, kt_type = _t((heads, keys, d), "i16"), _t((heads, d, keys), "i16")
+    out = _t((heads, m, keys), "i16")
+    body = f"""%kt = qtfm.transpose %k perm = array<i64: 0, 2, 1> : {k_type} -> {kt_type}
+      %y = qtfm.matmul %q, %kt requant REQ : ({_t((heads, m, d), "i8")}, {kt_type}) -> {out}
+      func.return %y : {out}"""
+    if draw(st.booleans()):
+        q = _array(draw, (heads, m, d), "i8")
+        req = draw(requant(None, None, True, int(np.abs(q @ kt.transpose(0, 2, 1)).max())))
+        src = f"""func.func @main(%q: {_t(q.shape, "i8")}, %k: {k_type}) -> {out} {{
+          {body.replace("REQ", req.replace("levels = 256", "levels = 65536"))}
+        }}"""
+        return src, [q, kt]
+    kx = draw(st.integers(1, 8))
+    x, w = _array(draw, (m, kx), "i8"), _array(draw, (kx, heads * d), "i8")
+    qv = draw(requant(None, None, True, int(np.abs(x @ w).max())))
+    q = np.clip(x @ w, -128, 127).reshape(m, heads, d).transpose(1, 0, 2)  # magnitude only
+    req = draw(requant(None, None, True, int(np.abs(q @ kt.transpose(0, 2, 1)).max())))
+    lin, split = _t((m, heads * d), "i8"), _t((m, heads, d), "i8")
+    args = f"%x: {_t(x.shape, 'i8')}, %w: {_t(w.shape, 'i8')}, %k: {k_type}"
+    src = f"""func.func @main({args}) -> {out} {{
+      %l = qtfm.linear %x, %w requant {qv} : ({_t(x.shape, "i8")}, {_t(w.shape, "i8")}) -> {lin}
+      %h = qtfm.reshape %l : {lin} -> {split}
+      %q = qtfm.transpose %h perm = array<i64: 1, 0, 2> : {split} -> {_t((heads, m, d), "i8")}
+      {body.replace("REQ", req.replace("levels = 256", "levels = 65536"))}
+    }}"""
+    return src, [x, w, kt]
+
+
+@given(case=simd_scores_case())
+@SETTINGS
+def test_simd_scores_of_int8_queries_and_int16_keys(case) -> None:
+    assert_same(*case, None, SIMD_PIPELINE)

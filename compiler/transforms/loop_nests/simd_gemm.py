@@ -270,21 +270,32 @@ def lower_batched(
     place: Place | None,
     block_of: BlockOf,
     plans: Sequence[BlockPlan] = BLOCK_PLANS,
+    swapped: bool = False,
 ) -> None:
     """A matmul whose right-hand operand is stored N x K ([..., N, K]) as register blocks, per
-    matrix of the batch, with the blocking the static cycle estimate finds cheapest."""
+    matrix of the batch, with the blocking the static cycle estimate finds cheapest.
+    `swapped`: the operands are the output's transpose's (lhs N x K, rhs M x K), so the
+    blocks' rows are output columns and their results are stored transposed."""
     lhs, rhs = op.ins
     oshape = shape_of(op.outs[0])
     m, n = oshape[-2:]
+    rows, cols = (n, m) if swapped else (m, n)
     k = shape_of(lhs)[-1]
     store_at = matmul_store(b, op, k, place)
     flat_a, flat_b = flat(b, lhs), flat(b, rhs)
 
     def emit(b: LoopBuilder, plan: BlockPlan) -> None:
         def per_batch(b: LoopBuilder, batch: list[SSAValue]) -> None:
-            base_a = batch_offset(b, batch, shape_of(lhs), m * k)
-            base_b = batch_offset(b, batch, shape_of(rhs), n * k)
-            tile_blocks(b, m, n, block_of(k, flat_a, base_a, flat_b, base_b, store_at(batch)), plan)
+            base_a = batch_offset(b, batch, shape_of(lhs), rows * k)
+            base_b = batch_offset(b, batch, shape_of(rhs), cols * k)
+            store = store_at(batch)
+            if swapped:
+                inner = store
+
+                def store(b: LoopBuilder, r: SSAValue, c: SSAValue, acc: SSAValue) -> None:
+                    inner(b, c, r, acc)
+
+            tile_blocks(b, rows, cols, block_of(k, flat_a, base_a, flat_b, base_b, store), plan)
 
         b.nest(oshape[:-2], per_batch)
 

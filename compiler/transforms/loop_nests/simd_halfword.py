@@ -33,8 +33,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import DenseArrayBase, MemRefType, Signedness, i8, i64
-from xdsl.ir import Block, SSAValue
+from xdsl.dialects.builtin import DenseArrayBase, MemRefType, Signedness, UnitAttr, i8, i64
+from xdsl.ir import Block, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler.transforms.loop_nests.builder import LoopBuilder
@@ -62,7 +62,7 @@ estimate does not see the spills and load-use stalls, which cost more than the b
 def applies(op: tile.KernelOp) -> bool:
     """A matmul of 16-bit activations by int8 activations (not a weight) whose reduction is
     whole groups of four."""
-    if op.kind.data != "qtfm.matmul":
+    if op.kind.data != "qtfm.matmul" or SWAPPED_ATTR in op.attributes:
         return False
     lhs, rhs = op.ins
     if rhs is lhs or rhs in op.outs or isinstance(rhs.owner, tile.WeightOp):
@@ -132,16 +132,85 @@ def interleave_values(kernels: list[tile.KernelOp | tile.CopyOp], block: Block) 
 
 
 def _interleaved(v: SSAValue, reader: tile.KernelOp) -> SSAValue:
-    """[..., K, N] -> [..., N, K] with the keys of each group of four in the order 0, 2, 1, 3:
-    transpose, view as [..., N, K/4, 2, 2], swap the last two axes, view as [..., N, K]."""
+    """[..., K, N] -> [..., N, K] with the keys of each group of four in the order 0, 2, 1, 3."""
     *batch, k, n = shape_of(v)
-    level = _level(v)
     rank = len(batch) + 2
-    swap_last = [*range(rank - 2), rank - 1, rank - 2]
-    vt = _transpose(v, [*batch, n, k], swap_last, level, reader)
-    grouped = _view(vt, [*batch, n, k // 4, 2, 2], reader)
-    swapped = _transpose(grouped, [*batch, n, k // 4, 2, 2], [*range(rank), rank + 1, rank], level, reader)
+    vt = _transpose(v, [*batch, n, k], [*range(rank - 2), rank - 1, rank - 2], _level(v), reader)
+    return _interleaved_rows(vt, reader)
+
+
+def _interleaved_rows(v: SSAValue, reader: tile.KernelOp) -> SSAValue:
+    """[..., N, K] with each group of four along K in the order 0, 2, 1, 3: view as
+    [..., N, K/4, 2, 2], swap the last two axes, view as [..., N, K]."""
+    *batch, n, k = shape_of(v)
+    rank = len(batch) + 2
+    grouped = _view(v, [*batch, n, k // 4, 2, 2], reader)
+    perm = [*range(rank), rank + 1, rank]
+    swapped = _transpose(grouped, [*batch, n, k // 4, 2, 2], perm, _level(v), reader)
     return _view(swapped, [*batch, n, k], reader)
+
+
+SWAPPED_ATTR = "mote.simd_swapped"
+"""On a matmul whose operands `swap_scores` exchanged: it computes the output's transpose."""
+
+
+def swap_scores(kernels: list[tile.KernelOp | tile.CopyOp], block: Block) -> set[tile.KernelOp]:
+    """Q.K^T of mixed precision (int8 queries, int16 keys): computed as K.Q^T on halfword dot
+    products, the keys read untransposed (the K^T transpose is erased, as for byte dot
+    products) and the queries interleaved like a V, the results stored transposed."""
+    chosen: set[tile.KernelOp] = set()
+    for t in kernels:
+        if not (isinstance(t, tile.KernelOp) and _swaps_last_axes(t)):
+            continue
+        readers = [u.operation for u in t.outs[0].uses if u.operation is not t]
+        if not readers or not all(_scores_on_keys(m, t.outs[0]) for m in readers):
+            continue
+        keys = t.ins[0]
+        for reader in readers:
+            assert isinstance(reader, tile.KernelOp)
+            queries = _interleaved_rows(reader.ins[0], reader)
+            reader.operands = [keys, queries, *reader.outs]
+            reader.attributes[SWAPPED_ATTR] = UnitAttr()
+            chosen.add(reader)
+        block.erase_op(t)
+    return chosen
+
+
+def _swaps_last_axes(t: tile.KernelOp) -> bool:
+    if t.kind.data != "qtfm.transpose" or not isinstance(t.outs[0].owner, tile.AllocOp):
+        return False
+    perm = [int(p) for p in t.attributes["perm"].get_values()]  # type: ignore[attr-defined]
+    r = len(perm)
+    return r >= 2 and perm == [*range(r - 2), r - 1, r - 2]
+
+
+def _scores_on_keys(op: Operation, buf: SSAValue) -> bool:
+    """A matmul of 8-bit queries by `buf`, 16-bit keys transposed ([..., K, N]), K in words."""
+    if not isinstance(op, tile.KernelOp) or op.kind.data != "qtfm.matmul":
+        return False
+    lhs, rhs = op.ins
+    return (
+        rhs is buf
+        and lhs is not buf
+        and buf not in op.outs
+        and elem_of(lhs) == i8
+        and elem_of(rhs).width.data == 16
+        and shape_of(lhs)[-1] % KEYS_PER_GROUP == 0
+    )
+
+
+def lower_scores_swapped(b: LoopBuilder, op: tile.KernelOp, place: Place | None = None) -> None:
+    """`op` went through `swap_scores`: its operands are the keys ([..., N, K], 16-bit) and the
+    interleaved queries ([..., M, K]); it stores each result at its transposed place."""
+    dot = _dot_op(op.ins[0])
+    lower_batched(
+        b,
+        op,
+        place,
+        lambda k, a, a0, w, w0, store: _block(k, a, a0, w, w0, dot, store),
+        HALFWORD_PLANS,
+        swapped=True,
+    )
 
 
 def _level(v: SSAValue) -> str:
