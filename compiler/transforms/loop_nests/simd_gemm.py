@@ -114,8 +114,30 @@ def _block(
     store: Store,
     start: Callable[[LoopBuilder, SSAValue], SSAValue] | None = None,
 ) -> Callable[[LoopBuilder, list[SSAValue], list[SSAValue]], None]:
-    """The computation of one output block (rows ms, columns ns): the rows of `a` and of `w`
-    (each K long, from the base offsets on, if any) reduced by dot products, then stored.
+    """One output block on byte dot products (`register_block`)."""
+
+    def reduce(
+        b: LoopBuilder, a_rows: list[SSAValue], w_rows: list[SSAValue], inits: list[SSAValue]
+    ) -> list[SSAValue]:
+        return _reduction(b, k, a, a_rows, w, w_rows, dot, inits)
+
+    return register_block(k, a_base, w_base, store, start, reduce)
+
+
+Reduce = Callable[[LoopBuilder, list[SSAValue], list[SSAValue], list[SSAValue]], list[SSAValue]]
+"""(builder, lhs row starts, rhs row starts, initial accumulators) -> the block's accumulators."""
+
+
+def register_block(
+    k: int,
+    a_base: SSAValue | None,
+    w_base: SSAValue | None,
+    store: Store,
+    start: Callable[[LoopBuilder, SSAValue], SSAValue] | None,
+    reduce: Reduce,
+) -> Callable[[LoopBuilder, list[SSAValue], list[SSAValue]], None]:
+    """The computation of one output block (rows ms, columns ns): the rows of both operands
+    (each K long, from the base offsets on, if any) reduced by `reduce`, then stored.
     `start(column)` is the accumulators' initial value (a linear layer's bias: 32-bit wrapping
     addition is associative, so the sum is the same as adding it afterwards), else 0."""
 
@@ -124,9 +146,8 @@ def _block(
         return starts if base is None else [b.add(base, s) for s in starts]
 
     def block(b: LoopBuilder, ms: list[SSAValue], ns: list[SSAValue]) -> None:
-        a_rows, w_rows = rows(b, a_base, ms), rows(b, w_base, ns)
         inits = [start(b, nj) for nj in ns] * len(ms) if start else [b.const(0)] * (len(ms) * len(ns))
-        accs = _reduction(b, k, a, a_rows, w, w_rows, dot, inits)
+        accs = reduce(b, rows(b, a_base, ms), rows(b, w_base, ns), inits)
         for i, mi in enumerate(ms):
             for j, nj in enumerate(ns):
                 store(b, mi, nj, accs[i * len(ns) + j])

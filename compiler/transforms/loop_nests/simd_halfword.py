@@ -45,6 +45,7 @@ from compiler.transforms.loop_nests.simd_gemm import (
     BlockPlan,
     cheapest_plan,
     lower_batched,
+    register_block,
     tile_blocks,
 )
 from dialects import tile, xpulp
@@ -258,19 +259,15 @@ def _block(
     store: Store,
     start: Callable[[LoopBuilder, SSAValue], SSAValue] | None = None,
 ) -> Callable[[LoopBuilder, list[SSAValue], list[SSAValue]], None]:
-    """One output block: rows `ms` of P against columns `ns` (rows of the interleaved V), the
-    accumulators from `start(column)` (a bias) or 0."""
+    """One output block (`register_block`): rows of P against columns (rows of the interleaved
+    V), the accumulators from `start(column)` (a bias) or 0."""
 
-    def block(b: LoopBuilder, ms: list[SSAValue], ns: list[SSAValue]) -> None:
-        p_rows = [b.add(p_base, b.mul(i, b.idx(k))) for i in ms]
-        v_rows = [b.add(v_base, b.mul(j, b.idx(k))) for j in ns]
-        inits = [start(b, nj) for nj in ns] * len(ms) if start else [b.const(0)] * (len(ms) * len(ns))
-        accs = _reduction(b, k, p, p_rows, v, v_rows, dot, inits)
-        for i, mi in enumerate(ms):
-            for j, nj in enumerate(ns):
-                store(b, mi, nj, accs[i * len(ns) + j])
+    def reduce(
+        b: LoopBuilder, p_rows: list[SSAValue], v_rows: list[SSAValue], inits: list[SSAValue]
+    ) -> list[SSAValue]:
+        return _reduction(b, k, p, p_rows, v, v_rows, dot, inits)
 
-    return block
+    return register_block(k, p_base, v_base, store, start, reduce)
 
 
 def _reduction(
