@@ -11,6 +11,16 @@
 #include <stdint.h>
 
 #include "mote_kernels.h"
+#include "xpulp.h"
+
+/* MOTE_KSIMD: the packed-SIMD (Xpulp) statistics paths of the norms and softmax. On only where
+ * the CORE-V asm is (rv32imc-xcv), so the rv32imc and host builds compile the scalar code alone;
+ * MOTE_KERNELS_SIMD forces them on with xpulp.h's portable twins (host tests of their logic). */
+#if MOTE_XPULP_ASM || defined(MOTE_KERNELS_SIMD)
+#define MOTE_KSIMD 1
+#else
+#define MOTE_KSIMD 0
+#endif
 
 /* X-macro lists of element types, F(ctype, suffix, E): one list per nesting level, because a
  * macro cannot expand inside its own expansion. */
@@ -203,5 +213,139 @@ static inline uint32_t mote_limit_sq(uint32_t wmax, uint32_t extra)
         return 0xFFFFFFFFu; /* 0xFFFF^2 < 0xFFFFFFFF: every 16-bit |x| qualifies */
     return lim * lim;
 }
+
+#if MOTE_KSIMD
+#include <stddef.h>
+
+/* Packed signed max/min of halfword and byte lanes (cv.max.h, cv.min.h, cv.max.b, cv.min.b). */
+#if MOTE_XPULP_ASM
+#define MOTE_K_PACKED(NAME, INSN)                                                                \
+    static inline uint32_t NAME(uint32_t a, uint32_t b)                                         \
+    {                                                                                           \
+        uint32_t r;                                                                             \
+        __asm__(INSN " %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));                                 \
+        return r;                                                                               \
+    }
+MOTE_K_PACKED(mote_k_max_h, "cv.max.h")
+MOTE_K_PACKED(mote_k_min_h, "cv.min.h")
+MOTE_K_PACKED(mote_k_max_b, "cv.max.b")
+MOTE_K_PACKED(mote_k_min_b, "cv.min.b")
+#undef MOTE_K_PACKED
+#else
+static inline uint32_t mote_k_lanes(uint32_t a, uint32_t b, int bits, int take_max)
+{
+    uint32_t r = 0, m = (1u << bits) - 1u;
+    for (int i = 0; i < 32; i += bits) {
+        int32_t x = (int32_t)(((a >> i) & m) ^ (1u << (bits - 1))) - (1 << (bits - 1));
+        int32_t y = (int32_t)(((b >> i) & m) ^ (1u << (bits - 1))) - (1 << (bits - 1));
+        r |= ((uint32_t)((x > y) == take_max ? x : y) & m) << i;
+    }
+    return r;
+}
+static inline uint32_t mote_k_max_h(uint32_t a, uint32_t b) { return mote_k_lanes(a, b, 16, 1); }
+static inline uint32_t mote_k_min_h(uint32_t a, uint32_t b) { return mote_k_lanes(a, b, 16, 0); }
+static inline uint32_t mote_k_max_b(uint32_t a, uint32_t b) { return mote_k_lanes(a, b, 8, 1); }
+static inline uint32_t mote_k_min_b(uint32_t a, uint32_t b) { return mote_k_lanes(a, b, 8, 0); }
+#endif
+
+/* Statistics of one row of n >= 1 elements of an 8- or 16-bit type, on y = x - off (off = 0 for
+ * signed types, 128 or 32768 for unsigned ones, so that every y is a signed lane: the lanes are
+ * flipped with flip = 0x80 / 0x8000 per lane): sum(y), min(y), max(y) and sum(y^2).
+ * Packed: a word holds 2 halfwords / 4 bytes; sum(y) = cv.sdotsp(y, 1...1), sum(y^2) =
+ * cv.sdotsp(y, y), min and max lane-wise. Exact when n <= 32768 (docs/runtime_kernels.md):
+ * |sum(y)| <= 32768 n <= 2^30; for bytes y^2 <= 2^14, sum(y^2) <= 2^29 in 32 bits; for
+ * halfwords a pair of squares adds at most 2^31 < 2^32 to the 32-bit low word, so it wraps at
+ * most once per instruction and the wrap is seen as (new < old): one carry, 64-bit exact.
+ * Scalar head (to a 4-byte boundary: rows of halfwords start at even addresses, of bytes
+ * anywhere) and tail (what is left after the last whole word). */
+typedef struct {
+    int32_t s1, lo, hi;
+    uint64_t s2;
+} mote_rowstats;
+
+#define MOTE_RS_ONE(yv)                                                                          \
+    do {                                                                                        \
+        int32_t y_ = (yv);                                                                      \
+        uint32_t t_ = s2 + (uint32_t)(y_ * y_); /* y^2 <= 2^30 */                               \
+        c2 += t_ < s2;                                                                          \
+        s2 = t_;                                                                                \
+        s1 += (uint32_t)y_;                                                                     \
+        lo = y_ < lo ? y_ : lo;                                                                 \
+        hi = y_ > hi ? y_ : hi;                                                                 \
+    } while (0)
+
+/* Halfword rows: x as uint16 (int16 data read as uint16 is the same bytes), flip16 = 0x8000
+ * for uint16 data, else 0. */
+static inline mote_rowstats mote_rowstats_h(const uint16_t *x, int32_t n, uint32_t flip16)
+{
+    uint32_t s1 = 0, s2 = 0, c2 = 0, mx = 0x80008000u, mn = 0x7FFF7FFFu;
+    const uint32_t flip = flip16 | flip16 << 16;
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    const int32_t head = (int32_t)(((uintptr_t)x >> 1) & 1u); /* n >= 1 */
+    const int32_t words = (n - head) >> 1;
+    if (head)
+        MOTE_RS_ONE((int32_t)(int16_t)(uint16_t)(x[0] ^ flip16));
+    const uint16_t *p = x + head;
+    MOTE_UNROLL2 for (int32_t k = 0; k < words; ++k) {
+        uint32_t v = mote_xp_load_word(p + 2 * k) ^ flip;
+        s1 = (uint32_t)mote_xp_sdotsp_h((int32_t)s1, v, 0x00010001u);
+        mx = mote_k_max_h(mx, v);
+        mn = mote_k_min_h(mn, v);
+        uint32_t t = (uint32_t)mote_xp_sdotsp_h((int32_t)s2, v, v); /* adds <= 2^31 */
+        c2 += t < s2;
+        s2 = t;
+    }
+    if (head + 2 * words < n)
+        MOTE_RS_ONE((int32_t)(int16_t)(uint16_t)(x[n - 1] ^ flip16));
+    int32_t a = (int32_t)(int16_t)mx, b = (int32_t)mx >> 16;
+    hi = a > hi ? a : hi;
+    hi = b > hi ? b : hi;
+    a = (int32_t)(int16_t)mn;
+    b = (int32_t)mn >> 16;
+    lo = a < lo ? a : lo;
+    lo = b < lo ? b : lo;
+    mote_rowstats st = {(int32_t)s1, lo, hi, (uint64_t)c2 << 32 | s2};
+    return st;
+}
+
+/* Byte rows: flip8 = 0x80 for uint8 data, else 0. */
+static inline mote_rowstats mote_rowstats_b(const uint8_t *x, int32_t n, uint32_t flip8)
+{
+    uint32_t s1 = 0, s2 = 0, c2 = 0, mx = 0x80808080u, mn = 0x7F7F7F7Fu;
+    const uint32_t flip = flip8 * 0x01010101u;
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    int32_t head = (int32_t)((0u - (uint32_t)(uintptr_t)x) & 3u);
+    head = head < n ? head : n;
+    const int32_t words = (n - head) >> 2;
+    for (int32_t j = 0; j < head; ++j)
+        MOTE_RS_ONE((int32_t)(int8_t)(uint8_t)(x[j] ^ flip8));
+    const uint8_t *p = x + head;
+    MOTE_UNROLL2 for (int32_t k = 0; k < words; ++k) {
+        uint32_t v = mote_xp_load_word(p + 4 * k) ^ flip;
+        s1 = (uint32_t)mote_xp_sdotsp_b((int32_t)s1, v, 0x01010101u);
+        mx = mote_k_max_b(mx, v);
+        mn = mote_k_min_b(mn, v);
+        s2 = (uint32_t)mote_xp_sdotsp_b((int32_t)s2, v, v); /* sum(y^2) <= 2^14 n: no wrap */
+    }
+    for (int32_t j = head + 4 * words; j < n; ++j)
+        MOTE_RS_ONE((int32_t)(int8_t)(uint8_t)(x[j] ^ flip8));
+    for (int i = 0; i < 32; i += 8) {
+        int32_t a = (int32_t)(int8_t)(uint8_t)(mx >> i), b = (int32_t)(int8_t)(uint8_t)(mn >> i);
+        hi = a > hi ? a : hi;
+        lo = b < lo ? b : lo;
+    }
+    mote_rowstats st = {(int32_t)s1, lo, hi, (uint64_t)c2 << 32 | s2};
+    return st;
+}
+#undef MOTE_RS_ONE
+
+/* The statistics of a row of TX (int8_t, uint8_t, int16_t or uint16_t), on y = x - off. */
+#define MOTE_ROWSTATS_OFF(TX) ((TX)-1 > 0 ? (sizeof(TX) == 2 ? 32768 : 128) : 0)
+#define MOTE_ROWSTATS(TX, x, n)                                                                  \
+    (sizeof(TX) == 2 ? mote_rowstats_h((const uint16_t *)(const void *)(x), (n),               \
+                                       (uint32_t)MOTE_ROWSTATS_OFF(TX))                         \
+                     : mote_rowstats_b((const uint8_t *)(const void *)(x), (n),                \
+                                       (uint32_t)MOTE_ROWSTATS_OFF(TX)))
+#endif /* MOTE_KSIMD */
 
 #endif /* MOTE_KERNELS_COMMON_H */
