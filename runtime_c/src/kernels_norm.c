@@ -76,54 +76,6 @@ static inline int32_t sat32(int64_t v)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * rv32imc-xcv (MOTE_KSIMD): a row of n <= 32768 elements takes its statistics in one packed-SIMD
- * pass (mote_rowstats: sum, min, max and the 64-bit sum of squares of y = x - off, two
- * halfwords or four bytes per instruction); the norms derive theirs exactly from them
- * (docs/runtime_kernels.md, "Packed statistics"). Each macro below is the head of an if-else
- * chain, "if (simd row) { ... } else", in front of the scalar code, and empty elsewhere: the
- * rv32imc and host builds compile the scalar code alone.
- */
-#if MOTE_KSIMD
-/* rmsnorm: sum(x^2) = s2 + 2 off s1 + n off^2 (exact in int64), max x^2 = max(|lo|, |hi|)^2. */
-#define MOTE_RMS_SIMD_STATS(TX)                                                                  \
-    if (n <= 32768) {                                                                           \
-        const mote_rowstats st = MOTE_ROWSTATS(TX, x, n);                                       \
-        const int64_t off = MOTE_ROWSTATS_OFF(TX);                                              \
-        const uint64_t sum = st.s2 + (uint64_t)(2 * off * st.s1 + (int64_t)n * off * off);      \
-        const uint32_t alo = mote_abs32(st.lo + (int32_t)off), ahi = mote_abs32(st.hi + (int32_t)off); \
-        const uint32_t amax = alo > ahi ? alo : ahi; /* <= 65535 */                             \
-        max2 = amax * amax;                                                                     \
-        ms = mote_udiv64_32(sum, (uint32_t)n); /* sum < n * 2^32 */                             \
-    } else
-/* layernorm: sum(x) = s1 + off n (int32, |sum| <= 65535 n < 2^31), the mean as in the scalar
- * code, and sum((x - mean)^2) = sum((y - mc)^2) = s2 - 2 mc s1 + n mc^2 with mc = mean - off,
- * exact in int64 (every term below 2^48). */
-#define MOTE_LN_SIMD_STATS(TX, TRUNC)                                                            \
-    if (n <= 32768) {                                                                           \
-        const mote_rowstats st = MOTE_ROWSTATS(TX, x, n);                                       \
-        const int32_t off = MOTE_ROWSTATS_OFF(TX);                                              \
-        const int32_t sum = st.s1 + off * n;                                                    \
-        lo_x = st.lo + off;                                                                     \
-        hi_x = st.hi + off;                                                                     \
-        if (TRUNC) {                                                                            \
-            mean = sum / n;                                                                     \
-        } else {                                                                                \
-            int32_t sign = sum >> 31;                                                           \
-            mean = (int32_t)((uint32_t)(sum ^ sign) / (uint32_t)n) ^ sign;                      \
-        }                                                                                       \
-        const int64_t mc = (int64_t)mean - off;                                                 \
-        const int64_t sum2 = (int64_t)st.s2 - 2 * mc * st.s1 + (int64_t)n * mc * mc;            \
-        var = mote_udiv64_32((uint64_t)sum2, (uint32_t)n); /* sum2 <= n 65535^2 */              \
-    } else
-/* The scalar sum of squares only for the rows above. */
-#define MOTE_LN_SIMD_SKIP if (n > 32768)
-#else
-#define MOTE_RMS_SIMD_STATS(TX)
-#define MOTE_LN_SIMD_STATS(TX, TRUNC)
-#define MOTE_LN_SIMD_SKIP
-#endif
-
-/* ---------------------------------------------------------------------------------------------
  * rmsnorm: y = clamp(floor(x * w / std) >> shift) = clamp(floor(x * w / (std << shift))).
  * WIDE_SUM: 1 when sum(x^2) may exceed 32 bits (16-bit inputs).
  * Rows with |x w| < 2^31: one 32-bit floor division by D = std << shift. Other rows, when
@@ -142,7 +94,6 @@ static inline int32_t sat32(int64_t v)
         const int wide_sum = (WIDE_SUM) || n > 65536;                                           \
         for (int32_t r = 0; r < rows; ++r, x += n, y += n) {                                    \
             uint32_t ms, max2 = 0;                                                              \
-            MOTE_RMS_SIMD_STATS(TX)                                                             \
             if (!wide_sum) {                                                                    \
                 uint32_t sum = 0; /* 8-bit input: x^2 <= 2^16, n <= 2^16 */                     \
                 MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
@@ -232,8 +183,6 @@ static inline int32_t sat32(int64_t v)
                          ((uint64_t)uhi + 1u) << shift <= 0x80000000u;                          \
         for (int32_t r = 0; r < rows; ++r, x += n, y += n) {                                    \
             int32_t lo_x = INT32_MAX, hi_x = INT32_MIN, mean;                                   \
-            uint32_t var;                                                                       \
-            MOTE_LN_SIMD_STATS(TX, TRUNC)                                                       \
             if (n <= 32768) {                                                                   \
                 int32_t sum = 0;                                                                \
                 MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
@@ -271,7 +220,7 @@ static inline int32_t sat32(int64_t v)
             const uint32_t far = (uint32_t)(hi_x - mean) > (uint32_t)(mean - lo_x)              \
                                      ? (uint32_t)(hi_x - mean)                                  \
                                      : (uint32_t)(mean - lo_x);                                 \
-            MOTE_LN_SIMD_SKIP {                                                                 \
+            uint32_t var;                                                                       \
             if ((!(WIDE_SUM) && n <= 65536) || far * far <= sq_lim) {                           \
                 uint32_t sum2 = 0; /* n * far^2 < 2^32 (8-bit input: |xc| <= 255, n <= 2^16) */ \
                 MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
@@ -286,7 +235,6 @@ static inline int32_t sat32(int64_t v)
                     sum2 += c * c;                                                              \
                 }                                                                               \
                 var = mote_udiv64_32(sum2, (uint32_t)n);                                        \
-            }                                                                                   \
             }                                                                                   \
             const uint32_t std = mote_isqrt32(var + 1u); /* var <= 65535^2; std < 2^16 */       \
             if (far * far <= lim2) { /* A: |xc * w| + |bias| < 2^31, and |q| <= |xc * w| */    \

@@ -135,62 +135,6 @@ static inline uint32_t sm_div_wide(uint32_t e, uint32_t top, const sm_row *r)
     return q;
 }
 
-/* rv32imc-xcv (MOTE_KSIMD): the row maximum of int16 inputs on packed halfwords, two per
- * cv.max.h, when every row of the call has the same mask (mask_row_stride 0) or none. Per call,
- * the mask becomes one word per pair of elements, lane = 0x7FFF (kept) or 0x8000 (masked), kept
- * in `buf` behind the row's exponentials (when n + n/2 fits); per row, max over the pairs of
- * cv.min.h(x, pen): a masked lane counts as -32768, which is below or equal to every kept value,
- * so when the pairs hold a kept element their packed maximum is the maximum of their kept
- * elements; when they hold none (sm_pk = 0) it is ignored. The scalar head (a row starting at
- * 2 mod 4) and tail (odd length) use the scalar rule. Rows whose alignment differs from the
- * first row's (odd n) take the scalar loop. docs/runtime_kernels.md, "Packed statistics". */
-#if MOTE_KSIMD
-#define MOTE_SM_SIMD_SETUP(TX)                                                                   \
-    int32_t sm_h = -1, sm_words = 0;                                                            \
-    uint32_t sm_pk = 0, *const sm_pen = buf + nb;                                               \
-    if (sizeof(TX) == 2 && (TX)-1 < 0 && (!has_mask || mrs == 0) && n >= 2) {                   \
-        sm_h = (int32_t)(((uintptr_t)x >> 1) & 1u);                                             \
-        sm_words = (n - sm_h) >> 1;                                                             \
-        if (has_mask && nb + sm_words > MOTE_SOFTMAX_ROW_BUFFER)                                \
-            sm_h = -1;                                                                          \
-        else if (has_mask)                                                                      \
-            for (int32_t k = 0; k < sm_words; ++k) {                                            \
-                uint32_t k0 = mask[(sm_h + 2 * k) * mcs] != 0;                                  \
-                uint32_t k1 = mask[(sm_h + 2 * k + 1) * mcs] != 0;                              \
-                sm_pen[k] = (k0 ? 0x7FFFu : 0x8000u) | (k1 ? 0x7FFF0000u : 0x80000000u);       \
-                sm_pk |= k0 | k1;                                                               \
-            }                                                                                   \
-    }
-#define MOTE_SM_MAX1(j)                                                                          \
-    do {                                                                                        \
-        int32_t v_ = (int32_t)x[j] - ((int32_t)!MOTE_SM_KEEP(j) << 20);                         \
-        mx = v_ > mx ? v_ : mx;                                                                 \
-    } while (0)
-#define MOTE_SM_SIMD_MAX(TX)                                                                     \
-    if (sm_h >= 0 && (int32_t)(((uintptr_t)x >> 1) & 1u) == sm_h) {                             \
-        const uint8_t *p = (const uint8_t *)(const void *)x + 2 * sm_h;                         \
-        uint32_t m = 0x80008000u;                                                               \
-        if (has_mask) {                                                                         \
-            MOTE_UNROLL2 for (int32_t k = 0; k < sm_words; ++k)                                 \
-                m = mote_k_max_h(m, mote_k_min_h(mote_xp_load_word(p + 4 * k), sm_pen[k]));     \
-        } else {                                                                                \
-            MOTE_UNROLL2 for (int32_t k = 0; k < sm_words; ++k)                                 \
-                m = mote_k_max_h(m, mote_xp_load_word(p + 4 * k));                              \
-        }                                                                                       \
-        if (!has_mask || sm_pk) {                                                               \
-            int32_t a = (int32_t)(int16_t)m, b = (int32_t)m >> 16;                              \
-            mx = a > b ? a : b;                                                                 \
-        }                                                                                       \
-        if (sm_h)                                                                               \
-            MOTE_SM_MAX1(0); /* the head */                                                     \
-        for (int32_t j = sm_h + 2 * sm_words; j < n; ++j)                                       \
-            MOTE_SM_MAX1(j); /* the tail */                                                     \
-    } else
-#else
-#define MOTE_SM_SIMD_SETUP(TX)
-#define MOTE_SM_SIMD_MAX(TX)
-#endif
-
 /* One softmax function. HAS_MASK is 0 or 1; the unmasked variant passes a null mask, which
  * the KEEP test then never reads. Per row: the maximum over kept elements; the exponentials
  * (the first MOTE_SOFTMAX_ROW_BUFFER kept in `buf`) and their sum; the divisions. */
@@ -205,16 +149,13 @@ static inline uint32_t sm_div_wide(uint32_t e, uint32_t top, const sm_row *r)
         const sm_call c = sm_setup(n, coeff_a, coeff_b, coeff_c, log2, levels, (RANGE));       \
         uint32_t buf[MOTE_SOFTMAX_ROW_BUFFER];                                                  \
         const int32_t nb = n < MOTE_SOFTMAX_ROW_BUFFER ? n : MOTE_SOFTMAX_ROW_BUFFER;           \
-        MOTE_SM_SIMD_SETUP(TX)                                                                  \
         for (int32_t r = 0; r < rows; ++r, x += n, y += n) {                                    \
             const TM *mrow = has_mask ? mask + r * mrs : mask;                                  \
             int32_t mx = INT32_MIN; /* below -32768 when no element is kept */                 \
-            MOTE_SM_SIMD_MAX(TX) {                                                              \
-                MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                  \
-                    /* a masked element counts as x - 2^20 <= 65535 - 2^20 < -32768 */          \
-                    int32_t v = (int32_t)x[j] - ((int32_t)!MOTE_SM_KEEP(j) << 20);              \
-                    mx = v > mx ? v : mx;                                                       \
-                }                                                                               \
+            MOTE_UNROLL2 for (int32_t j = 0; j < n; ++j) {                                      \
+                /* a masked element counts as x - 2^20 <= 65535 - 2^20 < -32768 */              \
+                int32_t v = (int32_t)x[j] - ((int32_t)!MOTE_SM_KEEP(j) << 20);                  \
+                mx = v > mx ? v : mx;                                                           \
             }                                                                                   \
             if (mx < -32768) {                                                                  \
                 for (int32_t j = 0; j < n; ++j)                                                 \
