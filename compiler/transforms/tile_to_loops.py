@@ -82,8 +82,9 @@ class TileToLoops(ModulePass):
             simd: set[tile.KernelOp] = set()
             if self.simd == "xpulp":
                 simd = _use_packed_weights(kernels, top) | _read_transposed_rhs(kernels, block)
-                simd |= simd_halfword.swap_scores([k for k in kernels if k.parent is not None], block)
-                simd |= simd_halfword.interleave_values([k for k in kernels if k.parent is not None], block)
+                left = [k for k in kernels if k.parent is not None]  # not an erased transpose
+                simd |= simd_halfword.swap_scores(left, block)
+                simd |= simd_halfword.interleave_values([k for k in left if k.parent is not None], block)
                 # the transposes it erased and inserted
                 kernels = [o for o in block.ops if isinstance(o, tile.KernelOp | tile.CopyOp)]
             stores = permuted_stores(kernels) if self.fuse else {}

@@ -225,22 +225,26 @@ def test_norm_paths(lib, p, x_elem):
         w = rng.integers(wlo, whi, size=n, endpoint=True)
         b = rng.integers(blo, bhi, size=n, endpoint=True)
         w[0], b[-1] = rng.choice([wlo, whi]), rng.choice([blo, bhi])
-        params = {"shift": shift, "levels": levels}
         for y_elem in ("i8", "i16", "i32"):
             if levels > 2 * (int(np.iinfo(DTYPES[y_elem]).max) + 1):
                 continue
-            ins = [(x, x_elem), (w, "i32"), (b, "i32")]
-            np.testing.assert_array_equal(
-                call(lib, "layernorm", params, ins, y_elem), K.layernorm(x, w, b, shift, levels)
-            )
-            np.testing.assert_array_equal(
-                call(lib, "rmsnorm", params, ins[:2], y_elem), K.rmsnorm(x, w, shift, levels)
-            )
-            if x_elem in ("i8", "ui8"):
-                np.testing.assert_array_equal(
-                    call(lib, "layernorm_trunc", params, ins, y_elem),
-                    K.layernorm_trunc(x, w, b, shift, levels),
-                )
+            assert_norms(lib, x, x_elem, w, b, shift, levels, y_elem)
+
+
+def assert_norms(lib, x, x_elem, w, b, shift, levels, y_elem) -> None:  # noqa: ANN001
+    """layernorm and rmsnorm (and layernorm_trunc for 8-bit rows) equal the reference."""
+    params = {"shift": shift, "levels": levels}
+    ins = [(x, x_elem), (w, "i32"), (b, "i32")]
+    np.testing.assert_array_equal(
+        call(lib, "layernorm", params, ins, y_elem), K.layernorm(x, w, b, shift, levels)
+    )
+    np.testing.assert_array_equal(
+        call(lib, "rmsnorm", params, ins[:2], y_elem), K.rmsnorm(x, w, shift, levels)
+    )
+    if x_elem in ("i8", "ui8"):
+        np.testing.assert_array_equal(
+            call(lib, "layernorm_trunc", params, ins, y_elem), K.layernorm_trunc(x, w, b, shift, levels)
+        )
 
 
 def test_norm_paths_all_taken(lib):
@@ -279,15 +283,4 @@ def test_norms_property(lib, x_elem, y_elem, n, wbits, bbits, shift, seed, data)
     b = rng.integers(max(I32_MIN, -(1 << bbits)), min(I32_MAX, 1 << bbits), size=n, endpoint=True)
     for path in sorted(set(ln_path(x, w, b, shift, levels))):
         event(f"layernorm path {path}")
-    params = {"shift": shift, "levels": levels}
-    ins = [(x, x_elem), (w, "i32"), (b, "i32")]
-    np.testing.assert_array_equal(
-        call(lib, "layernorm", params, ins, y_elem), K.layernorm(x, w, b, shift, levels)
-    )
-    np.testing.assert_array_equal(
-        call(lib, "rmsnorm", params, ins[:2], y_elem), K.rmsnorm(x, w, shift, levels)
-    )
-    if x_elem in ("i8", "ui8"):
-        np.testing.assert_array_equal(
-            call(lib, "layernorm_trunc", params, ins, y_elem), K.layernorm_trunc(x, w, b, shift, levels)
-        )
+    assert_norms(lib, x, x_elem, w, b, shift, levels, y_elem)

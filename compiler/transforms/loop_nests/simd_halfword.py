@@ -104,8 +104,7 @@ def lower_linear_halfword(b: LoopBuilder, op: tile.KernelOp, place: Place | None
         return b.widen(b.load(bias, [j]))
 
     def emit(b: LoopBuilder, plan: BlockPlan) -> None:
-        zero = b.idx(0)
-        tile_blocks(b, m, n, _block(k, xs, zero, ws, zero, dot, store, start if bias else None), plan)
+        tile_blocks(b, m, n, _block(k, xs, None, ws, None, dot, store, start if bias else None), plan)
 
     emit(b, cheapest_plan(emit, HALFWORD_PLANS))
 
@@ -252,9 +251,9 @@ def lower_matmul_pv(b: LoopBuilder, op: tile.KernelOp, place: Place | None = Non
 def _block(
     k: int,
     p: SSAValue,
-    p_base: SSAValue,
+    p_base: SSAValue | None,
     v: SSAValue,
-    v_base: SSAValue,
+    v_base: SSAValue | None,
     dot: type[xpulp.SdotspHOp] | type[xpulp.SdotuspHOp],
     store: Store,
     start: Callable[[LoopBuilder, SSAValue], SSAValue] | None = None,
